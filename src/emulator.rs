@@ -1,0 +1,99 @@
+//! The emulator side: what the original imports from the rest of QEMU.
+//!
+//! QEMU owns the page-flags table (`page_get_flags`/`page_set_flags`), the translated-code
+//! cache (`tb_invalidate_phys_range`) and the globals that describe the host pages and the
+//! guest window. This module declares those imports with their exact C types and wraps them
+//! in a small safe interface. The globals are read at every call (they are 0 until QEMU's
+//! `page_size_init` and guest-space setup have run, after this library is loaded), never
+//! cached.
+
+use std::os::raw::{c_int, c_ulong};
+
+use crate::config::{abi_ulong, target_ulong, tb_page_addr_t};
+use crate::guest::{GuestAddr, GuestWindow, HostPages};
+
+extern "C" {
+    fn page_get_flags(address: target_ulong) -> c_int;
+    fn page_set_flags(start: target_ulong, end: target_ulong, flags: c_int);
+    fn tb_invalidate_phys_range(start: tb_page_addr_t, end: tb_page_addr_t, is_cpu_write_access: c_int);
+
+    static mut qemu_real_host_page_size: usize;
+    static mut qemu_host_page_size: usize;
+    static mut qemu_host_page_mask: usize;
+    #[cfg(qum_guest_base)]
+    static mut guest_base: c_ulong;
+    #[cfg(qum_guest_base)]
+    static mut reserved_va: c_ulong;
+    static mut mmap_min_addr: c_ulong;
+}
+
+/// A snapshot of the emulator's globals, taken at the start of each guest call, plus the
+/// page and translation-cache functions.
+#[derive(Clone, Copy, Debug)]
+pub struct Emulator {
+    /// `qemu_host_page_size`, `qemu_host_page_mask`, `qemu_real_host_page_size`.
+    pub pages: HostPages,
+    /// `guest_base` and `reserved_va`.
+    pub window: GuestWindow,
+    /// `mmap_min_addr`.
+    pub mmap_min_addr: u64,
+}
+
+impl Emulator {
+    /// Reads the emulator's globals now.
+    pub fn current() -> Emulator {
+        // SAFETY: these are plain integer globals defined by the emulator (QEMU's
+        // translate-all.c and main.c). They are written during start-up before any guest
+        // call, and read here by value through raw pointers, so no reference to mutable
+        // static memory is created.
+        unsafe {
+            #[cfg(qum_guest_base)]
+            let window = GuestWindow {
+                guest_base: std::ptr::read_volatile(&raw const guest_base) as u64,
+                reserved_va: std::ptr::read_volatile(&raw const reserved_va) as u64,
+            };
+            #[cfg(not(qum_guest_base))]
+            let window = GuestWindow { guest_base: 0, reserved_va: 0 };
+            Emulator {
+                pages: HostPages {
+                    size: std::ptr::read_volatile(&raw const qemu_host_page_size) as u64,
+                    mask: std::ptr::read_volatile(&raw const qemu_host_page_mask) as u64,
+                    real_size: std::ptr::read_volatile(&raw const qemu_real_host_page_size) as u64,
+                },
+                window,
+                mmap_min_addr: std::ptr::read_volatile(&raw const mmap_min_addr) as u64,
+            }
+        }
+    }
+
+    /// `RESERVED_VA`: the size of the pre-reserved guest space, 0 when there is none.
+    pub fn reserved_va(&self) -> u64 {
+        self.window.reserved_va
+    }
+
+    /// `page_get_flags(addr)`.
+    pub fn page_flags(&self, addr: GuestAddr) -> c_int {
+        self.page_flags_at(addr.to_target_ulong())
+    }
+
+    /// `page_get_flags` on a `target_ulong` value.
+    pub fn page_flags_at(&self, addr: target_ulong) -> c_int {
+        // SAFETY: an ordinary C function of the emulator, called with a plain integer.
+        unsafe { page_get_flags(addr) }
+    }
+
+    /// `page_set_flags(start, end, flags)`, with both ends as `abi_ulong`s (zero-extended to
+    /// `target_ulong`, as C converts them).
+    pub fn set_page_flags(&self, start: GuestAddr, end: GuestAddr, flags: c_int) {
+        // SAFETY: an ordinary C function of the emulator; the caller holds the mmap lock,
+        // which is the function's documented requirement.
+        unsafe { page_set_flags(start.to_target_ulong(), end.to_target_ulong(), flags) }
+    }
+
+    /// `tb_invalidate_phys_range(start, end, 0)`.
+    pub fn invalidate_translations(&self, start: GuestAddr, end: GuestAddr) {
+        let (s, e): (abi_ulong, abi_ulong) = (start.raw(), end.raw());
+        // SAFETY: an ordinary C function of the emulator, called with plain integers.
+        unsafe { tb_invalidate_phys_range(s, e, 0) }
+    }
+}

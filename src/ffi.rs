@@ -1,0 +1,135 @@
+//! The C ABI: exactly the functions `linux-user/mmap.c` exports, with its C types.
+//!
+//! This layer only converts arguments and results. C conventions come out exactly as the
+//! original's: -1 with `errno` set, or a literal negative errno where the original returns
+//! one. No panic unwinds into C: every export runs inside [`boundary`], which turns a
+//! panic into a message and `abort()`, as a failed assertion in QEMU would.
+
+use std::os::raw::{c_int, c_ulong};
+
+use crate::config::{abi_long, abi_ulong};
+use crate::emulator::Emulator;
+use crate::guest::GuestAddr;
+use crate::ops::{self, c_status, Failure, Outcome};
+use crate::{fatal, lock};
+
+/// Runs one export; a panic inside is an internal error and aborts the process.
+fn boundary<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => fatal(&format!("internal error (panic) in {name}")),
+    }
+}
+
+/// An address result in C form: the address, or -1 with `errno` set.
+fn c_address(outcome: Outcome<GuestAddr>) -> abi_long {
+    match outcome {
+        Ok(addr) => addr.raw() as abi_long,
+        Err(Failure::Negative(e)) => -(e as abi_long),
+        Err(Failure::Errno(e)) => {
+            crate::host::set_errno(e);
+            -1
+        }
+        Err(Failure::StaleErrno) => -1,
+    }
+}
+
+/// Changes the protection of the guest range `[start, start + len)`.
+///
+/// Returns 0; `-EINVAL` (the value itself) for a misaligned `start` or a wrapping range; or
+/// -1 with `errno` when the host `mprotect` fails. A length that rounds to 0 returns 0.
+#[no_mangle]
+pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int) -> c_int {
+    boundary("target_mprotect", || c_status(ops::protect::mprotect(GuestAddr(start), len, prot)))
+}
+
+/// Maps guest memory; `prot` and `flags` are host `PROT_*`/`MAP_*` values.
+///
+/// Returns the guest address, or -1 with `errno` set. A length that rounds to 0 returns
+/// `start`.
+#[no_mangle]
+pub extern "C" fn target_mmap(
+    start: abi_ulong,
+    len: abi_ulong,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: abi_ulong,
+) -> abi_long {
+    boundary("target_mmap", || {
+        c_address(ops::map::mmap(GuestAddr(start), len, prot, flags, fd, offset))
+    })
+}
+
+/// Unmaps the guest range `[start, start + len)`.
+///
+/// Returns 0; `-EINVAL` (the value) for a misaligned `start` or a length that rounds to 0;
+/// or -1 with `errno` when the host `munmap` fails.
+#[no_mangle]
+pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
+    boundary("target_munmap", || c_status(ops::unmap::munmap(GuestAddr(start), len)))
+}
+
+/// Resizes or moves a guest mapping; `flags` are host `MREMAP_*` values.
+///
+/// Returns the new guest address, or -1 with `errno` set.
+#[no_mangle]
+pub extern "C" fn target_mremap(
+    old_addr: abi_ulong,
+    old_size: abi_ulong,
+    new_size: abi_ulong,
+    flags: c_ulong,
+    new_addr: abi_ulong,
+) -> abi_long {
+    boundary("target_mremap", || {
+        c_address(ops::remap::mremap(GuestAddr(old_addr), old_size, new_size, flags, GuestAddr(new_addr)))
+    })
+}
+
+/// Flushes the guest range `[start, start + len)` with the host `msync`.
+///
+/// Returns 0; `-EINVAL` (the value) for a misaligned `start` or a wrapping range; or -1
+/// with `errno`. A length that rounds to 0 returns 0. (QEMU 2.3's syscall.c does not call
+/// it: the symbol exists for link compatibility.)
+#[no_mangle]
+pub extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -> c_int {
+    boundary("target_msync", || c_status(ops::sync::msync(GuestAddr(start), len, flags)))
+}
+
+/// Finds `size` bytes of free guest address space, searching from `start` (0: from
+/// `mmap_next_start`).
+///
+/// Returns the guest address, or `(abi_ulong)-1` without setting `errno`. The caller must
+/// hold the mmap lock. Without `reserved_va` the range is left reserved on the host
+/// (`PROT_NONE`) for the caller to map over with `MAP_FIXED`.
+#[no_mangle]
+pub extern "C" fn mmap_find_vma(start: abi_ulong, size: abi_ulong) -> abi_ulong {
+    boundary("mmap_find_vma", || {
+        ops::find::find_vma(&Emulator::current(), GuestAddr(start), size).raw()
+    })
+}
+
+/// Takes the mmap lock (recursive per thread).
+#[no_mangle]
+pub extern "C" fn mmap_lock() {
+    boundary("mmap_lock", lock::lock)
+}
+
+/// Releases one level of the mmap lock.
+#[no_mangle]
+pub extern "C" fn mmap_unlock() {
+    boundary("mmap_unlock", lock::unlock)
+}
+
+/// Called before `fork()`: takes the mmap lock; aborts when the calling thread holds it.
+#[no_mangle]
+pub extern "C" fn mmap_fork_start() {
+    boundary("mmap_fork_start", lock::fork_start)
+}
+
+/// Called after `fork()`: in the child (`child != 0`) re-creates the mmap lock unlocked;
+/// in the parent releases it.
+#[no_mangle]
+pub extern "C" fn mmap_fork_end(child: c_int) {
+    boundary("mmap_fork_end", || lock::fork_end(child != 0))
+}

@@ -1,0 +1,101 @@
+//! The mmap lock: one process-wide mutex and a recursion count per thread.
+//!
+//! The recursion is load-bearing: `target_mmap` calls itself on the unaligned-file path, and
+//! QEMU's SIGSEGV handler re-enters through `page_unprotect` on a thread that may already
+//! hold the lock. The count is therefore a const-initialised thread-local with no
+//! destructor (no lazy initialisation, safe to touch from a signal handler), and the mutex
+//! is a plain `pthread_mutex_t`, which the child of a `fork` re-creates unlocked
+//! (`mmap_fork_end(1)`) instead of unlocking a mutex that other parent threads may have
+//! been waiting on.
+
+use std::cell::{Cell, UnsafeCell};
+
+struct ProcessMutex(UnsafeCell<libc::pthread_mutex_t>);
+
+// SAFETY: the inner pthread mutex is only used through the pthread functions, which are
+// thread-safe by definition.
+unsafe impl Sync for ProcessMutex {}
+
+static MMAP_MUTEX: ProcessMutex = ProcessMutex(UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER));
+
+thread_local! {
+    static LOCK_COUNT: Cell<i32> = const { Cell::new(0) };
+}
+
+fn mutex_op(op: unsafe extern "C" fn(*mut libc::pthread_mutex_t) -> libc::c_int, what: &str) {
+    // SAFETY: MMAP_MUTEX is a statically initialised (or re-initialised) pthread mutex
+    // that lives for the whole program.
+    let r = unsafe { op(MMAP_MUTEX.0.get()) };
+    if r != 0 {
+        crate::fatal(&format!("mmap lock: {what} failed with error {r}"));
+    }
+}
+
+/// Whether the calling thread holds the mmap lock.
+pub fn held() -> bool {
+    LOCK_COUNT.with(|c| c.get() > 0)
+}
+
+/// `mmap_lock()`: takes the mutex on the thread's first level of recursion.
+pub fn lock() {
+    let first = LOCK_COUNT.with(|c| {
+        let n = c.get();
+        c.set(n + 1);
+        n == 0
+    });
+    if first {
+        mutex_op(libc::pthread_mutex_lock, "pthread_mutex_lock");
+    }
+}
+
+/// `mmap_unlock()`: releases the mutex when the thread's count drops back to 0.
+pub fn unlock() {
+    let last = LOCK_COUNT.with(|c| {
+        let n = c.get() - 1;
+        c.set(n);
+        n == 0
+    });
+    if last {
+        mutex_op(libc::pthread_mutex_unlock, "pthread_mutex_unlock");
+    }
+}
+
+/// `mmap_fork_start()`: a thread that holds the lock must not fork (the child could never
+/// release it), so that aborts; otherwise the mutex is taken for the duration of the fork.
+pub fn fork_start() {
+    if LOCK_COUNT.with(|c| c.get()) != 0 {
+        crate::fatal("mmap_fork_start: the forking thread holds the mmap lock");
+    }
+    mutex_op(libc::pthread_mutex_lock, "pthread_mutex_lock");
+}
+
+/// `mmap_fork_end(child)`: the child gets a fresh, unlocked mutex; the parent unlocks.
+pub fn fork_end(child: bool) {
+    if child {
+        // SAFETY: in the child only the forking thread exists, so nothing can be using the
+        // mutex while it is re-created.
+        let r = unsafe { libc::pthread_mutex_init(MMAP_MUTEX.0.get(), std::ptr::null()) };
+        if r != 0 {
+            crate::fatal(&format!("mmap_fork_end: pthread_mutex_init failed with error {r}"));
+        }
+    } else {
+        mutex_op(libc::pthread_mutex_unlock, "pthread_mutex_unlock");
+    }
+}
+
+/// Holds the mmap lock for a scope.
+pub struct Guard(());
+
+impl Guard {
+    /// Takes the lock (recursively).
+    pub fn new() -> Guard {
+        lock();
+        Guard(())
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        unlock();
+    }
+}

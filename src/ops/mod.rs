@@ -1,0 +1,85 @@
+//! The guest calls, one module each. Each reads as the story of one call: validate, compute
+//! the host range, handle the partial host pages at each end, handle the middle, update the
+//! page flags, invalidate translated code.
+
+use std::os::raw::c_int;
+
+use crate::host::Errno;
+
+pub mod find;
+pub mod map;
+pub mod protect;
+pub mod remap;
+pub mod sync;
+pub mod unmap;
+
+/// How a guest call failed, in the original's two conventions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Failure {
+    /// Return -1 with `errno` set to this value.
+    Errno(c_int),
+    /// Return -1 and leave `errno` as it is (one path of the original does this: the refusal
+    /// of a shared writable file fragment).
+    StaleErrno,
+    /// Return this negative errno as the result itself (`-EINVAL`), without touching `errno`.
+    Negative(c_int),
+}
+
+impl From<Errno> for Failure {
+    fn from(e: Errno) -> Failure {
+        Failure::Errno(e.0)
+    }
+}
+
+/// The result of a guest call.
+pub type Outcome<T> = Result<T, Failure>;
+
+use crate::emulator::Emulator;
+use crate::guest::{narrow, target_pages_touching, GuestAddr};
+
+/// The OR of the page flags of every target page holding a byte of `[from, to)`: the
+/// original's `for (addr = from; addr < to; addr += TARGET_PAGE_SIZE) prot |=
+/// page_get_flags(addr);`, and equally its byte-by-byte loops, with one lookup per page.
+/// `to <= from` (including a `to` that wrapped to 0) looks at nothing, as in C.
+pub(crate) fn flags_between(emu: &Emulator, from: GuestAddr, to: GuestAddr) -> c_int {
+    target_pages_touching(from.wide(), to.wide())
+        .fold(0, |acc, page| acc | emu.page_flags(GuestAddr(narrow(page))))
+}
+
+/// The host pages of `[start, end)` that can be released: `[real_start, real_end)` minus a
+/// partial host page at either end that still holds other guest pages. Shared by munmap and
+/// the re-reservation under `reserved_va`.
+pub(crate) fn releasable_host_range(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> (GuestAddr, GuestAddr) {
+    let pages = emu.pages;
+    let mut end = end;
+    let mut real_start = pages.start_of(start);
+    let mut real_end = pages.align_guest(end);
+    if start > real_start {
+        // The host page containing `start` also holds guest pages below it.
+        let mut prot = flags_between(emu, real_start, start);
+        if pages.is_single_page(real_start, real_end) {
+            prot |= flags_between(emu, end, real_end);
+            end = real_end;
+        }
+        if prot != 0 {
+            real_start = real_start.add(pages.size_abi());
+        }
+    }
+    if end < real_end && flags_between(emu, end, real_end) != 0 {
+        real_end = real_end.sub(pages.size_abi());
+    }
+    (real_start, real_end)
+}
+
+/// A status in C form: 0, -1 with `errno` set, or a literal negative errno.
+pub fn c_status(outcome: Outcome<()>) -> c_int {
+    match outcome {
+        Ok(()) => 0,
+        Err(Failure::Negative(e)) => -e,
+        Err(Failure::Errno(e)) => {
+            crate::host::set_errno(e);
+            -1
+        }
+        Err(Failure::StaleErrno) => -1,
+    }
+}
