@@ -15,7 +15,11 @@ use crate::guest::{GuestAddr, GuestWindow, HostPages};
 extern "C" {
     fn page_get_flags(address: target_ulong) -> c_int;
     fn page_set_flags(start: target_ulong, end: target_ulong, flags: c_int);
-    fn tb_invalidate_phys_range(start: tb_page_addr_t, end: tb_page_addr_t, is_cpu_write_access: c_int);
+    fn tb_invalidate_phys_range(
+        start: tb_page_addr_t,
+        end: tb_page_addr_t,
+        is_cpu_write_access: c_int,
+    );
 
     static mut qemu_real_host_page_size: usize;
     static mut qemu_host_page_size: usize;
@@ -53,7 +57,10 @@ impl Emulator {
                 reserved_va: std::ptr::read_volatile(&raw const reserved_va) as u64,
             };
             #[cfg(not(qum_guest_base))]
-            let window = GuestWindow { guest_base: 0, reserved_va: 0 };
+            let window = GuestWindow {
+                guest_base: 0,
+                reserved_va: 0,
+            };
             Emulator {
                 pages: HostPages {
                     size: std::ptr::read_volatile(&raw const qemu_host_page_size) as u64,

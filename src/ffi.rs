@@ -40,7 +40,9 @@ fn c_address(outcome: Outcome<GuestAddr>) -> abi_long {
 /// -1 with `errno` when the host `mprotect` fails. A length that rounds to 0 returns 0.
 #[no_mangle]
 pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int) -> c_int {
-    boundary("target_mprotect", || c_status(ops::protect::mprotect(GuestAddr(start), len, prot)))
+    boundary("target_mprotect", || {
+        c_status(ops::protect::mprotect(GuestAddr(start), len, prot))
+    })
 }
 
 /// Maps guest memory; `prot` and `flags` are host `PROT_*`/`MAP_*` values.
@@ -57,7 +59,14 @@ pub extern "C" fn target_mmap(
     offset: abi_ulong,
 ) -> abi_long {
     boundary("target_mmap", || {
-        c_address(ops::map::mmap(GuestAddr(start), len, prot, flags, fd, offset))
+        c_address(ops::map::mmap(
+            GuestAddr(start),
+            len,
+            prot,
+            flags,
+            fd,
+            offset,
+        ))
     })
 }
 
@@ -67,7 +76,9 @@ pub extern "C" fn target_mmap(
 /// or -1 with `errno` when the host `munmap` fails.
 #[no_mangle]
 pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
-    boundary("target_munmap", || c_status(ops::unmap::munmap(GuestAddr(start), len)))
+    boundary("target_munmap", || {
+        c_status(ops::unmap::munmap(GuestAddr(start), len))
+    })
 }
 
 /// Resizes or moves a guest mapping; `flags` are host `MREMAP_*` values.
@@ -82,7 +93,13 @@ pub extern "C" fn target_mremap(
     new_addr: abi_ulong,
 ) -> abi_long {
     boundary("target_mremap", || {
-        c_address(ops::remap::mremap(GuestAddr(old_addr), old_size, new_size, flags, GuestAddr(new_addr)))
+        c_address(ops::remap::mremap(
+            GuestAddr(old_addr),
+            old_size,
+            new_size,
+            flags,
+            GuestAddr(new_addr),
+        ))
     })
 }
 
@@ -93,7 +110,9 @@ pub extern "C" fn target_mremap(
 /// it: the symbol exists for link compatibility.)
 #[no_mangle]
 pub extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -> c_int {
-    boundary("target_msync", || c_status(ops::sync::msync(GuestAddr(start), len, flags)))
+    boundary("target_msync", || {
+        c_status(ops::sync::msync(GuestAddr(start), len, flags))
+    })
 }
 
 /// Finds `size` bytes of free guest address space, searching from `start` (0: from

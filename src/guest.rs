@@ -225,7 +225,11 @@ pub const ABI_BITS: u32 = TARGET_ABI_BITS;
 pub fn target_pages_touching(start: u64, end: u64) -> impl Iterator<Item = u64> {
     let ps = TARGET_PAGE_SIZE as u64;
     let first = start & !(ps - 1);
-    let count = if end > start { (end - 1 - first) / ps + 1 } else { 0 };
+    let count = if end > start {
+        (end - 1 - first) / ps + 1
+    } else {
+        0
+    };
     (0..count).map(move |i| first + i * ps)
 }
 
@@ -238,7 +242,11 @@ mod tests {
     const PS: abi_ulong = TARGET_PAGE_SIZE;
 
     fn host(size: u64) -> HostPages {
-        HostPages { size, mask: !(size - 1), real_size: 4096 }
+        HostPages {
+            size,
+            mask: !(size - 1),
+            real_size: 4096,
+        }
     }
 
     #[test]
@@ -289,7 +297,10 @@ mod tests {
 
     #[test]
     fn g2h_truncates_to_target_ulong() {
-        let w = GuestWindow { guest_base: 0x1000_0000, reserved_va: 0 };
+        let w = GuestWindow {
+            guest_base: 0x1000_0000,
+            reserved_va: 0,
+        };
         // `g2h(host_end - qemu_host_page_size)` with host_end == 0: a host-width underflow.
         let underflow = 0u64.wrapping_sub(0x1000);
         let h = w.g2h_wide(underflow);
@@ -302,14 +313,20 @@ mod tests {
 
     #[test]
     fn h2g_valid_respects_reserved_va() {
-        let w = GuestWindow { guest_base: 0x7000_0000_0000, reserved_va: 0xf700_0000 };
+        let w = GuestWindow {
+            guest_base: 0x7000_0000_0000,
+            reserved_va: 0xf700_0000,
+        };
         if TARGET_VIRT_ADDR_SPACE_BITS < 64 {
             assert!(w.h2g_valid(HostAddr(0x7000_0000_0000)));
             assert!(w.h2g_valid(HostAddr(0x7000_f6ff_ffff)));
             assert!(!w.h2g_valid(HostAddr(0x7000_f700_0000)));
             assert!(!w.h2g_valid(HostAddr(0x6fff_ffff_ffff)));
         }
-        let nores = GuestWindow { guest_base: 0, reserved_va: 0 };
+        let nores = GuestWindow {
+            guest_base: 0,
+            reserved_va: 0,
+        };
         assert!(nores.h2g_valid(HostAddr(0x1000)));
     }
 
@@ -318,7 +335,10 @@ mod tests {
         let ps = PS as u64;
         assert_eq!(target_pages_touching(0, 0).count(), 0);
         assert_eq!(target_pages_touching(5, 6).collect::<Vec<_>>(), vec![0]);
-        assert_eq!(target_pages_touching(ps - 1, ps + 1).collect::<Vec<_>>(), vec![0, ps]);
+        assert_eq!(
+            target_pages_touching(ps - 1, ps + 1).collect::<Vec<_>>(),
+            vec![0, ps]
+        );
         assert_eq!(target_pages_touching(ps, 3 * ps).count(), 2);
         assert_eq!(target_pages_touching(10, 5).count(), 0);
     }

@@ -46,7 +46,14 @@ fn check_int(r: c_int) -> Result<(), Errno> {
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`.
-pub fn mmap(addr: HostAddr, len: u64, prot: c_int, flags: c_int, fd: c_int, offset: i64) -> Result<HostAddr, Errno> {
+pub fn mmap(
+    addr: HostAddr,
+    len: u64,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: i64,
+) -> Result<HostAddr, Errno> {
     // SAFETY: see the module comment: the mapping replaces guest memory only.
     check_ptr(unsafe { libc::mmap(addr.as_ptr(), len as usize, prot, flags, fd, offset) })
 }
@@ -71,7 +78,13 @@ pub fn mremap(old: HostAddr, old_len: u64, new_len: u64, flags: c_int) -> Result
 
 /// `syscall(__NR_mremap, old, old_len, new_len, flags, new)`: the 5-argument form used for
 /// `MREMAP_FIXED`, with `flags` passed as an `unsigned long`.
-pub fn mremap_to(old: HostAddr, old_len: u64, new_len: u64, flags: c_ulong, new: HostAddr) -> Result<HostAddr, Errno> {
+pub fn mremap_to(
+    old: HostAddr,
+    old_len: u64,
+    new_len: u64,
+    flags: c_ulong,
+    new: HostAddr,
+) -> Result<HostAddr, Errno> {
     // SAFETY: see the module comment.
     let r = unsafe { libc::syscall(libc::SYS_mremap, old.0, old_len, new_len, flags, new.0) };
     if r == -1 {

@@ -76,7 +76,9 @@ pub fn fork_end(child: bool) {
         // mutex while it is re-created.
         let r = unsafe { libc::pthread_mutex_init(MMAP_MUTEX.0.get(), std::ptr::null()) };
         if r != 0 {
-            crate::fatal(&format!("mmap_fork_end: pthread_mutex_init failed with error {r}"));
+            crate::fatal(&format!(
+                "mmap_fork_end: pthread_mutex_init failed with error {r}"
+            ));
         }
     } else {
         mutex_op(libc::pthread_mutex_unlock, "pthread_mutex_unlock");

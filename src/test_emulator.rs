@@ -37,7 +37,10 @@ pub extern "C" fn page_get_flags(address: target_ulong) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn page_set_flags(start: target_ulong, end: target_ulong, flags: c_int) {
-    assert!(start < end, "page_set_flags: start {start:#x} >= end {end:#x}");
+    assert!(
+        start < end,
+        "page_set_flags: start {start:#x} >= end {end:#x}"
+    );
     let flags = if flags & 2 != 0 { flags | 0x10 } else { flags };
     let first = start as u64 >> TARGET_PAGE_BITS;
     let last = (end as u64 - 1) >> TARGET_PAGE_BITS;

@@ -108,7 +108,14 @@ pub fn mmap(
         )?;
         let mut host_start = p;
         if !anonymous {
-            if let Err(e) = host::mmap(win.g2h(start), len as u64, prot, flags | libc::MAP_FIXED, fd, off_t(host_offset)) {
+            if let Err(e) = host::mmap(
+                win.g2h(start),
+                len as u64,
+                prot,
+                flags | libc::MAP_FIXED,
+                fd,
+                off_t(host_offset),
+            ) {
                 let _ = host::munmap(win.g2h(start), host_len as u64);
                 return Err(e.into());
             }
@@ -160,7 +167,9 @@ pub fn mmap(
             let middle_offset = if anonymous {
                 0
             } else {
-                offset.wrapping_add(real_start.raw()).wrapping_sub(start.raw()) as u64
+                offset
+                    .wrapping_add(real_start.raw())
+                    .wrapping_sub(start.raw()) as u64
             };
             host::mmap(
                 win.g2h(real_start),
@@ -247,7 +256,14 @@ fn map_fragment(
 
     if prot1 == 0 {
         // No other guest page here: allocate the host page.
-        host::mmap(host_page, pages.size, prot, flags | libc::MAP_ANONYMOUS, -1, 0)?;
+        host::mmap(
+            host_page,
+            pages.size,
+            prot,
+            flags | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )?;
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
@@ -262,7 +278,12 @@ fn map_fragment(
         if prot1 & libc::PROT_WRITE == 0 {
             let _ = host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE);
         }
-        host::pread(fd, emu.window.g2h(start), end.distance_from(start) as u64, off_t(offset))?;
+        host::pread(
+            fd,
+            emu.window.g2h(start),
+            end.distance_from(start) as u64,
+            off_t(offset),
+        )?;
         if prot_new != prot1 | libc::PROT_WRITE {
             let _ = host::mprotect(host_page, pages.size, prot_new);
         }

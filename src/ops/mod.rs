@@ -49,7 +49,11 @@ pub(crate) fn flags_between(emu: &Emulator, from: GuestAddr, to: GuestAddr) -> c
 /// The host pages of `[start, end)` that can be released: `[real_start, real_end)` minus a
 /// partial host page at either end that still holds other guest pages. Shared by munmap and
 /// the re-reservation under `reserved_va`.
-pub(crate) fn releasable_host_range(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> (GuestAddr, GuestAddr) {
+pub(crate) fn releasable_host_range(
+    emu: &Emulator,
+    start: GuestAddr,
+    end: GuestAddr,
+) -> (GuestAddr, GuestAddr) {
     let pages = emu.pages;
     let mut end = end;
     let mut real_start = pages.start_of(start);

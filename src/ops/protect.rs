@@ -54,7 +54,11 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
         host_end = host_end.sub(pages.size_abi());
     }
     if host_start < host_end {
-        host::mprotect(win.g2h(host_start), host_end.distance_from(host_start) as u64, prot)?;
+        host::mprotect(
+            win.g2h(host_start),
+            host_end.distance_from(host_start) as u64,
+            prot,
+        )?;
     }
     emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
     Ok(())

@@ -30,7 +30,13 @@ pub fn mremap(
     let reserved = emu.reserved_va() != 0;
 
     let moved: Result<HostAddr, Errno> = if flags & MREMAP_FIXED != 0 {
-        let r = host::mremap_to(win.g2h(old_addr), old_size as u64, new_size as u64, flags, win.g2h(new_addr));
+        let r = host::mremap_to(
+            win.g2h(old_addr),
+            old_size as u64,
+            new_size as u64,
+            flags,
+            win.g2h(new_addr),
+        );
         if reserved && r.is_ok() {
             // Overlapping old and new ranges would have made the host call fail.
             reserve(&emu, old_addr, old_size);
@@ -97,7 +103,12 @@ fn resize_in_place(
         }
     }
     let mut r = if prot == 0 {
-        let r = host::mremap(win.g2h(old_addr), old_size as u64, new_size as u64, flags as c_int);
+        let r = host::mremap(
+            win.g2h(old_addr),
+            old_size as u64,
+            new_size as u64,
+            flags as c_int,
+        );
         if r.is_ok() && reserved && old_size > new_size {
             // 2.3 quirk: the start is the old end and the length is negative (it wraps).
             reserve(emu, old_addr.add(old_size), new_size.wrapping_sub(old_size));
@@ -114,7 +125,12 @@ fn resize_in_place(
     };
     if host_value.wrapping_add(new_size as u64) > abi_ulong::MAX as u64 {
         // Revert the resize.
-        let _ = host::mremap(win.g2h(old_addr), new_size as u64, old_size as u64, flags as c_int);
+        let _ = host::mremap(
+            win.g2h(old_addr),
+            new_size as u64,
+            old_size as u64,
+            flags as c_int,
+        );
         r = Err(Errno(libc::ENOMEM));
     }
     r

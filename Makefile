@@ -1,0 +1,153 @@
+# qemu-user-mmap: build per guest target, test, install.
+#
+#   make                         library + header check + demo for TARGET (default x86_64)
+#   make TARGET=arm              build/arm/libqemu_user_mmap.{a,so}
+#   make TARGET=x86_64 GUEST_BASE=no   a --disable-guest-base build (build/x86_64-noguestbase)
+#   make TARGET=arm PAGE_BITS=13 ...   explicit overrides (PAGE_BITS LONG_BITS ABI_BITS VIRT_BITS)
+#   make run                     build and run the demo
+#   make check                   cargo test + clippy + fmt + symbols + C tests on the matrix
+#                                (+ the differential suite against ../shared/oracle when present)
+#   make header                  regenerate include/qemu_user_mmap.h with cbindgen
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Target parameters live in targets.tsv (read by build.rs and here).
+
+TARGET     ?= x86_64
+GUEST_BASE ?= yes
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+CARGO      ?= cargo
+CC         ?= gcc
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+SOVERSION := 0
+
+OVERRIDES := $(if $(PAGE_BITS),-p$(PAGE_BITS))$(if $(LONG_BITS),-l$(LONG_BITS))$(if $(ABI_BITS),-a$(ABI_BITS))$(if $(VIRT_BITS),-v$(VIRT_BITS))
+NAME       := $(TARGET)$(if $(filter no,$(GUEST_BASE)),-noguestbase)$(OVERRIDES)
+BUILD_DIR  := build/$(NAME)
+CARGO_DIR  := build/cargo/$(NAME)
+
+# The environment build.rs reads.
+BUILD_ENV := QEMU_USER_MMAP_TARGET=$(TARGET) QEMU_USER_MMAP_GUEST_BASE=$(GUEST_BASE) \
+	QEMU_USER_MMAP_PAGE_BITS=$(PAGE_BITS) QEMU_USER_MMAP_LONG_BITS=$(LONG_BITS) \
+	QEMU_USER_MMAP_ABI_BITS=$(ABI_BITS) QEMU_USER_MMAP_VIRT_BITS=$(VIRT_BITS)
+
+# -D flags for C code built against this target (from targets.tsv, with the overrides).
+TARGET_ROW := $(shell awk -F'\t' -v t='$(TARGET)' '$$1 == t { print $$2, $$3, $$4, $$5, $$6 }' targets.tsv)
+ifeq ($(strip $(TARGET_ROW)),)
+$(error unknown TARGET '$(TARGET)'; valid targets: $(shell awk -F'\t' '!/^#/ { printf "%s ", $$1 }' targets.tsv))
+endif
+T_PAGE_BITS := $(or $(PAGE_BITS),$(word 1,$(TARGET_ROW)))
+T_LONG_BITS := $(or $(LONG_BITS),$(word 2,$(TARGET_ROW)))
+T_ABI_BITS  := $(or $(ABI_BITS),$(word 3,$(TARGET_ROW)))
+T_VIRT_BITS := $(or $(VIRT_BITS),$(word 4,$(TARGET_ROW)))
+T_RESERVED  := $(word 5,$(TARGET_ROW))
+TARGET_CFLAGS := -DTARGET_PAGE_BITS=$(T_PAGE_BITS) -DTARGET_LONG_BITS=$(T_LONG_BITS) \
+	-DTARGET_ABI_BITS=$(T_ABI_BITS) -DTARGET_VIRT_ADDR_SPACE_BITS=$(T_VIRT_BITS) \
+	-DDEFAULT_RESERVED_VA=$(T_RESERVED) $(if $(filter no,$(GUEST_BASE)),-DNO_GUEST_BASE) \
+	$(if $(filter m68k,$(TARGET)),-DTARGET_M68K)
+
+STATIC_LIB := $(BUILD_DIR)/libqemu_user_mmap.a
+SHARED_LIB := $(BUILD_DIR)/libqemu_user_mmap.so
+HEADER     := include/qemu_user_mmap.h
+LINK_LIBS  := -lpthread -ldl -lm -lrt -lgcc_s -lc
+RUST_SRC   := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
+
+# The configurations of the C test matrix (see TESTING.md).
+MATRIX     := x86_64 i386 arm alpha sparc32plus mips x86_64-64k arm-64k x86_64-noguestbase
+# The library builds the matrix needs (a -64k configuration reuses its target's library).
+MATRIX_LIBS := x86_64 i386 arm alpha sparc32plus mips
+ORACLE_DIR ?= ../shared/oracle
+
+.PHONY: all lib run demo check check-rust check-c check-diff check-symbols header header-check \
+	install uninstall clean matrix-libs
+
+all: lib header-check demo
+
+lib: $(STATIC_LIB) $(SHARED_LIB)
+
+$(STATIC_LIB) $(SHARED_LIB) &: $(RUST_SRC)
+	$(BUILD_ENV) $(CARGO) build --release --lib --target-dir $(CARGO_DIR)
+	mkdir -p $(BUILD_DIR)
+	cp $(CARGO_DIR)/release/libqemu_user_mmap.a $(STATIC_LIB)
+	cp $(CARGO_DIR)/release/libqemu_user_mmap.so $(SHARED_LIB)
+	echo '$(TARGET_CFLAGS)' > $(BUILD_DIR)/cflags
+
+# ---- demo ---------------------------------------------------------------
+DEMO := $(BUILD_DIR)/demo
+DEMO_SRC := c-tests/demo.c c-tests/emu.c
+DEMO_HDR := c-tests/emu.h c-tests/qemu_style.h $(HEADER)
+
+demo: $(DEMO)
+
+$(DEMO): $(DEMO_SRC) $(DEMO_HDR) $(STATIC_LIB)
+	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(TARGET_CFLAGS) -Ic-tests -Iinclude \
+		-o $@ $(DEMO_SRC) $(STATIC_LIB) $(LINK_LIBS)
+
+run: $(DEMO)
+	./$(DEMO)
+
+# ---- header -------------------------------------------------------------
+header:
+	UPDATE_HEADER=1 $(CARGO) test --test header
+
+header-check:
+	$(CARGO) test --quiet --test header
+
+# ---- tests --------------------------------------------------------------
+check: check-rust check-symbols check-c check-diff
+	@echo "make check: all suites passed"
+
+check-rust:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test
+	@for t in arm sparc32plus alpha; do \
+		echo "== cargo test for $$t"; \
+		QEMU_USER_MMAP_TARGET=$$t $(CARGO) test --lib --target-dir build/cargo/test-$$t --quiet || exit 1; \
+	done
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+
+matrix-libs:
+	@for t in $(MATRIX_LIBS); do $(MAKE) --no-print-directory lib TARGET=$$t || exit 1; done
+	@$(MAKE) --no-print-directory lib TARGET=x86_64 GUEST_BASE=no
+
+check-symbols: matrix-libs
+	@for t in x86_64 arm alpha sparc32plus i386 mips x86_64-noguestbase; do \
+		sh c-tests/check-symbols.sh build/$$t || exit 1; \
+	done
+
+check-c: matrix-libs
+	$(MAKE) -C c-tests header-check
+	$(MAKE) -C c-tests check-all IMPL=rust
+	$(MAKE) -C c-tests check-all IMPL=oracle
+	@for t in x86_64 arm; do $(MAKE) --no-print-directory demo TARGET=$$t && ./build/$$t/demo > /dev/null || exit 1; done
+	EMU_HOST_PAGE_SIZE=65536 ./build/x86_64/demo > /dev/null
+
+check-diff: matrix-libs
+	@if [ -f c-tests/diff/Makefile ]; then $(MAKE) -C c-tests/diff check-all; \
+	else echo "check-diff: no differential suite yet"; fi
+
+# ---- install ------------------------------------------------------------
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libqemu_user_mmap.a
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libqemu_user_mmap.so.$(VERSION)
+	ln -sf libqemu_user_mmap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libqemu_user_mmap.so.$(SOVERSION)
+	ln -sf libqemu_user_mmap.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libqemu_user_mmap.so
+	install -m 644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/qemu_user_mmap.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@TARGET@|$(NAME)|' \
+		-e 's|@CFLAGS@|-DTARGET_ABI_BITS=$(T_ABI_BITS) -DTARGET_LONG_BITS=$(T_LONG_BITS)|' \
+		-e 's|@LIBS_PRIVATE@|$(LINK_LIBS)|' \
+		qemu-user-mmap.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/qemu-user-mmap.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libqemu_user_mmap.a $(DESTDIR)$(LIBDIR)/libqemu_user_mmap.so* \
+		$(DESTDIR)$(INCLUDEDIR)/qemu_user_mmap.h $(DESTDIR)$(LIBDIR)/pkgconfig/qemu-user-mmap.pc
+
+clean:
+	rm -rf build target
+	$(MAKE) -C c-tests clean
