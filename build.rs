@@ -51,7 +51,7 @@ fn load_presets(table: &str) -> Vec<Preset> {
         if f.len() < 6 {
             bad();
         }
-        let num = |i: usize| parse_number(f[i]).unwrap_or_else(|| bad());
+        let num = |i: usize| parse_number(f[i]).unwrap_or_else(bad);
         out.push(Preset {
             name: f[0].to_string(),
             page_bits: num(1) as u32,
