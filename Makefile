@@ -79,12 +79,15 @@ $(STATIC_LIB) $(SHARED_LIB) &: $(RUST_SRC)
 DEMO := $(BUILD_DIR)/demo
 DEMO_SRC := c-tests/demo.c c-tests/emu.c
 DEMO_HDR := c-tests/emu.h c-tests/qemu_style.h $(HEADER)
+# The demo loads its own ELF image: on 8 KiB-page targets its segments must be 8 KiB aligned.
+comma := ,
+DEMO_LDFLAGS := $(if $(filter 13,$(T_PAGE_BITS)),-Wl$(comma)-z$(comma)max-page-size=0x2000)
 
 demo: $(DEMO)
 
 $(DEMO): $(DEMO_SRC) $(DEMO_HDR) $(STATIC_LIB)
 	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(TARGET_CFLAGS) -Ic-tests -Iinclude \
-		-o $@ $(DEMO_SRC) $(STATIC_LIB) $(LINK_LIBS)
+		-o $@ $(DEMO_SRC) $(STATIC_LIB) $(LINK_LIBS) $(DEMO_LDFLAGS)
 
 run: $(DEMO)
 	./$(DEMO)

@@ -30,7 +30,6 @@ fn c_address(outcome: Outcome<GuestAddr>) -> abi_long {
             crate::host::set_errno(e);
             -1
         }
-        Err(Failure::StaleErrno) => -1,
     }
 }
 

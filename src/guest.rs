@@ -215,6 +215,37 @@ impl GuestWindow {
     }
 }
 
+impl GuestWindow {
+    /// The highest exclusive end a guest range may have: the end must be representable in
+    /// `abi_ulong` without wrapping to 0, must stay below `1 << TARGET_VIRT_ADDR_SPACE_BITS`
+    /// (QEMU 2.3's `page_set_flags` asserts `end < 1 << VIRT_BITS` when the ABI is wider),
+    /// and inside `reserved_va` when the guest space is pre-reserved. Like Linux's
+    /// `TASK_SIZE`, this leaves the top target page of a 32-bit or 47-bit space unusable.
+    pub const fn end_limit(&self) -> u64 {
+        let ps = TARGET_PAGE_SIZE as u64;
+        let abi_limit = if TARGET_ABI_BITS == 32 {
+            (1u64 << 32) - ps
+        } else if TARGET_VIRT_ADDR_SPACE_BITS < 64 {
+            (1u64 << TARGET_VIRT_ADDR_SPACE_BITS) - ps
+        } else {
+            0u64.wrapping_sub(ps)
+        };
+        if self.reserved_va != 0 && self.reserved_va < abi_limit {
+            self.reserved_va
+        } else {
+            abi_limit
+        }
+    }
+
+    /// Whether `[start, start + len)` lies inside the guest space (see [`Self::end_limit`]).
+    pub const fn contains(&self, start: GuestAddr, len: u64) -> bool {
+        match start.wide().checked_add(len) {
+            Some(end) => end <= self.end_limit(),
+            None => false,
+        }
+    }
+}
+
 /// The number of bits of `abi_ulong`, for messages and tests.
 pub const ABI_BITS: u32 = TARGET_ABI_BITS;
 
@@ -328,6 +359,24 @@ mod tests {
             reserved_va: 0,
         };
         assert!(nores.h2g_valid(HostAddr(0x1000)));
+    }
+
+    #[test]
+    fn end_limit_keeps_ranges_representable() {
+        let w = GuestWindow { guest_base: 0, reserved_va: 0 };
+        let ps = PS as u64;
+        let lim = w.end_limit();
+        assert_eq!(lim % ps, 0);
+        assert!(w.contains(GuestAddr(0), lim));
+        assert!(!w.contains(GuestAddr(0), lim + 1));
+        assert!(!w.contains(GuestAddr(narrow(lim)), 1));
+        // The end of an accepted range never wraps in abi_ulong.
+        let last = GuestAddr(narrow(lim - ps));
+        assert!(w.contains(last, ps));
+        assert!(last.add(PS).wide() > last.wide());
+        let r = GuestWindow { guest_base: 0, reserved_va: 0x1000_0000 };
+        assert!(r.contains(GuestAddr(0x0fff_0000), 0x1_0000));
+        assert!(!r.contains(GuestAddr(0x0fff_0000), 0x1_1000));
     }
 
     #[test]

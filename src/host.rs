@@ -6,6 +6,12 @@
 //! functions: no Rust reference is invalidated by them, and the kernel validates the
 //! arguments. Choosing *which* host memory to touch is the callers' job, exactly as it was
 //! the original's.
+//!
+//! With the cargo feature `raw-syscalls` (implied by `preload`), the calls go straight to
+//! the kernel through `syscall(SYS_…)` instead of the libc functions of the same names. The
+//! LD_PRELOAD tool needs this: it defines `mmap`, `munmap`, `mprotect`, `mremap` and
+//! `msync` itself, so the library's own host calls must not land back in those wrappers.
+//! The results and `errno` values are the same either way (libc's wrappers are thin).
 
 use std::os::raw::{c_int, c_ulong};
 
@@ -27,6 +33,95 @@ pub fn set_errno(e: c_int) {
     // SAFETY: __errno_location returns the calling thread's errno slot, valid for the
     // thread's lifetime.
     unsafe { *libc::__errno_location() = e }
+}
+
+/// The raw host calls: libc's functions by default, the kernel directly with
+/// `raw-syscalls`. Same signatures and conventions (-1 or `MAP_FAILED` with `errno`).
+#[cfg(not(feature = "raw-syscalls"))]
+mod sys {
+    pub use libc::{mmap, mprotect, mremap, msync, munmap, pread};
+
+    /// `fstat(fd, buf)`.
+    pub unsafe fn fstat(fd: libc::c_int, buf: *mut libc::stat) -> libc::c_int {
+        // SAFETY: forwarded; the caller upholds fstat's contract.
+        unsafe { libc::fstat(fd, buf) }
+    }
+}
+
+/// The raw host calls through `syscall(2)`, bypassing any interposed libc symbol.
+#[cfg(feature = "raw-syscalls")]
+mod sys {
+    use libc::{c_int, c_long, c_void, off_t, size_t, ssize_t, syscall};
+
+    /// `mmap` as the system call.
+    pub unsafe fn mmap(
+        addr: *mut c_void,
+        len: size_t,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        offset: off_t,
+    ) -> *mut c_void {
+        // SAFETY: forwarded; the caller upholds mmap's contract. syscall() returns -1
+        // (== MAP_FAILED) with errno set on failure, like libc's mmap.
+        unsafe {
+            syscall(
+                libc::SYS_mmap,
+                addr,
+                len,
+                prot as c_long,
+                flags as c_long,
+                fd as c_long,
+                offset,
+            ) as *mut c_void
+        }
+    }
+
+    /// `munmap` as the system call.
+    pub unsafe fn munmap(addr: *mut c_void, len: size_t) -> c_int {
+        // SAFETY: forwarded; the caller upholds munmap's contract.
+        unsafe { syscall(libc::SYS_munmap, addr, len) as c_int }
+    }
+
+    /// `mprotect` as the system call.
+    pub unsafe fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -> c_int {
+        // SAFETY: forwarded; the caller upholds mprotect's contract.
+        unsafe { syscall(libc::SYS_mprotect, addr, len, prot as c_long) as c_int }
+    }
+
+    /// The 4-argument `mremap` as the system call (no new address: the kernel ignores it
+    /// without `MREMAP_FIXED`).
+    pub unsafe fn mremap(addr: *mut c_void, old: size_t, new: size_t, flags: c_int) -> *mut c_void {
+        // SAFETY: forwarded; the caller upholds mremap's contract.
+        unsafe {
+            syscall(
+                libc::SYS_mremap,
+                addr,
+                old,
+                new,
+                flags as c_long,
+                0 as c_long,
+            ) as *mut c_void
+        }
+    }
+
+    /// `msync` as the system call.
+    pub unsafe fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> c_int {
+        // SAFETY: forwarded; the caller upholds msync's contract.
+        unsafe { syscall(libc::SYS_msync, addr, len, flags as c_long) as c_int }
+    }
+
+    /// `pread` as the system call (`pread64`).
+    pub unsafe fn pread(fd: c_int, buf: *mut c_void, len: size_t, offset: off_t) -> ssize_t {
+        // SAFETY: forwarded; the caller upholds pread's contract.
+        unsafe { syscall(libc::SYS_pread64, fd as c_long, buf, len, offset) as ssize_t }
+    }
+
+    /// `fstat` as the system call (the kernel's `struct stat` is libc's on 64-bit Linux).
+    pub unsafe fn fstat(fd: c_int, buf: *mut libc::stat) -> c_int {
+        // SAFETY: forwarded; the caller upholds fstat's contract.
+        unsafe { syscall(libc::SYS_fstat, fd as c_long, buf) as c_int }
+    }
 }
 
 fn check_ptr(p: *mut libc::c_void) -> Result<HostAddr, Errno> {
@@ -55,25 +150,25 @@ pub fn mmap(
     offset: i64,
 ) -> Result<HostAddr, Errno> {
     // SAFETY: see the module comment: the mapping replaces guest memory only.
-    check_ptr(unsafe { libc::mmap(addr.as_ptr(), len as usize, prot, flags, fd, offset) })
+    check_ptr(unsafe { sys::mmap(addr.as_ptr(), len as usize, prot, flags, fd, offset) })
 }
 
 /// `munmap(addr, len)`.
 pub fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
     // SAFETY: see the module comment.
-    check_int(unsafe { libc::munmap(addr.as_ptr(), len as usize) })
+    check_int(unsafe { sys::munmap(addr.as_ptr(), len as usize) })
 }
 
 /// `mprotect(addr, len, prot)`.
 pub fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
     // SAFETY: see the module comment.
-    check_int(unsafe { libc::mprotect(addr.as_ptr(), len as usize, prot) })
+    check_int(unsafe { sys::mprotect(addr.as_ptr(), len as usize, prot) })
 }
 
 /// The 4-argument `mremap(old, old_len, new_len, flags)` of glibc (flags narrowed to `int`).
 pub fn mremap(old: HostAddr, old_len: u64, new_len: u64, flags: c_int) -> Result<HostAddr, Errno> {
     // SAFETY: see the module comment.
-    check_ptr(unsafe { libc::mremap(old.as_ptr(), old_len as usize, new_len as usize, flags) })
+    check_ptr(unsafe { sys::mremap(old.as_ptr(), old_len as usize, new_len as usize, flags) })
 }
 
 /// `syscall(__NR_mremap, old, old_len, new_len, flags, new)`: the 5-argument form used for
@@ -97,14 +192,14 @@ pub fn mremap_to(
 /// `msync(addr, len, flags)`.
 pub fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(), Errno> {
     // SAFETY: see the module comment.
-    check_int(unsafe { libc::msync(addr.as_ptr(), len as usize, flags) })
+    check_int(unsafe { sys::msync(addr.as_ptr(), len as usize, flags) })
 }
 
 /// `pread(fd, buf, len, offset)` into guest memory at `buf`. Returns the byte count.
 pub fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Errno> {
     // SAFETY: `buf` is guest memory that the caller has just mapped writable; Rust holds no
     // reference to it.
-    let r = unsafe { libc::pread(fd, buf.as_ptr(), len as usize, offset) };
+    let r = unsafe { sys::pread(fd, buf.as_ptr(), len as usize, offset) };
     if r == -1 {
         Err(Errno::last())
     } else {
@@ -116,9 +211,39 @@ pub fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Err
 pub fn file_size(fd: c_int) -> Result<i64, Errno> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat writes a whole `struct stat` into the buffer on success.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } == -1 {
+    if unsafe { sys::fstat(fd, st.as_mut_ptr()) } == -1 {
         return Err(Errno::last());
     }
     // SAFETY: fstat returned 0, so the buffer is initialised.
     Ok(unsafe { st.assume_init() }.st_size)
+}
+
+/// Reads `len` bytes of `fd` at `offset` into guest memory at `buf`, retrying short reads
+/// and `EINTR`; what lies past end of file is zero-filled.
+pub fn pread_full(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<(), Errno> {
+    let mut done = 0u64;
+    while done < len {
+        match pread(
+            fd,
+            buf.add(done),
+            len - done,
+            offset.wrapping_add(done as i64),
+        ) {
+            Ok(0) => {
+                zero(buf.add(done), len - done);
+                break;
+            }
+            Ok(n) => done += n,
+            Err(Errno(libc::EINTR)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Fills `len` bytes of guest memory at `addr` with zeros.
+pub fn zero(addr: HostAddr, len: u64) {
+    // SAFETY: callers pass guest memory they have just made writable; Rust holds no
+    // reference to it.
+    unsafe { std::ptr::write_bytes(addr.as_ptr() as *mut u8, 0, len as usize) }
 }

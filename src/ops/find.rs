@@ -1,14 +1,20 @@
 //! `mmap_find_vma`: finding free guest address space.
 //!
 //! Two strategies, as in the original. With a pre-reserved guest space (`reserved_va`) the
-//! page flags are the truth, and the search walks down from the hint, one host page at a
-//! time. Without one, the host kernel is asked: a `PROT_NONE` probe mapping at the hint,
+//! page flags are the truth, and the search walks down from the hint to the highest free
+//! window. Without one, the host kernel is asked: a `PROT_NONE` probe mapping at the hint,
 //! accepted when it lies inside the guest space and is target-page aligned, and otherwise
 //! retried (aligned up, aligned down, from low memory) before giving up.
+//!
+//! Differences from QEMU 2.3 (see COMPATIBILITY.md): the result is never 0 nor below
+//! `mmap_min_addr`; under `reserved_va` every target page of a candidate host page is
+//! checked (2.3 checks only the first), the top of the space is the usable end of the guest
+//! space (a 4 GiB reservation no longer narrows to 0), and a window that holds a used page
+//! is skipped at once instead of one host page at a time.
 
-use crate::config::{abi_ulong, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE};
+use crate::config::{abi_ulong, TASK_UNMAPPED_BASE};
 use crate::emulator::Emulator;
-use crate::guest::{narrow, target_page_align_ulong, GuestAddr, HostAddr};
+use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
 use crate::host;
 use crate::state::{next_start, set_next_start};
 
@@ -17,11 +23,7 @@ use crate::state::{next_start, set_next_start};
 /// `errno`. The caller holds the mmap lock. Without `reserved_va` the range found is left
 /// reserved on the host (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
 pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    let start = if start.raw() == 0 {
-        next_start()
-    } else {
-        emu.pages.start_of(start)
-    };
+    let start = if start.raw() == 0 { next_start() } else { emu.pages.start_of(start) };
     let size = emu.pages.align_len(size);
     if emu.reserved_va() != 0 {
         return find_reserved(emu, start, size);
@@ -29,42 +31,59 @@ pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr 
     find_by_probing(emu, start, size)
 }
 
-/// The search inside the reserved guest space: downward from `start + size` (capped at
-/// `reserved_va`), then once more from the top.
+/// The lowest address a search may return: the host page holding `mmap_min_addr` rounded
+/// up, and never page 0.
+pub(crate) fn floor(emu: &Emulator) -> u64 {
+    emu.pages.align(emu.mmap_min_addr.max(1))
+}
+
+/// The guest address of a host mapping `[p, p + size)` when the search may return it:
+/// inside the guest space, target-page aligned, not below [`floor`].
+pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<GuestAddr> {
+    let win = emu.window;
+    let last = HostAddr(p.0.wrapping_add(size as u64).wrapping_sub(1));
+    if !win.h2g_valid(p) || !win.h2g_valid(last) {
+        return None;
+    }
+    let addr = win.h2g_nocheck(p);
+    (addr.is_target_page_aligned() && addr.wide() >= floor(emu)).then_some(addr)
+}
+
+/// The first target page of `[from, to)` that is in use, if any.
+fn first_used_page(emu: &Emulator, from: u64, to: u64) -> Option<u64> {
+    target_pages_touching(from, to).find(|&p| emu.page_flags(GuestAddr(p as abi_ulong)) != 0)
+}
+
+/// The search inside the reserved guest space: the highest free window at or below
+/// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
+    let pages = emu.pages;
     let reserved = emu.reserved_va();
     if size as u64 > reserved {
         return GuestAddr::INVALID;
     }
-    let size = emu.pages.align_len(size);
-    let step = emu.pages.size_abi();
-    // `end_addr = RESERVED_VA` narrows: a 4 GiB reservation of a 32-bit guest becomes 0.
-    let top = GuestAddr(narrow(reserved));
-    let mut end_addr = start.add(size);
-    if end_addr.wide() > reserved {
-        end_addr = top;
-    }
-    let mut addr = end_addr.sub(step);
+    let size = size as u64;
+    let top = emu.window.end_limit() & pages.mask;
+    let bottom = floor(emu);
+    let mut end = (start.wide() + size).min(top) & pages.mask;
     let mut looped = false;
-    loop {
-        if addr > end_addr {
-            // Went below 0: search again from the top, once.
-            if looped {
+    let addr = loop {
+        if end < bottom.saturating_add(size) {
+            // Reached the bottom: search again from the top, once.
+            if looped || top < bottom.saturating_add(size) {
                 return GuestAddr::INVALID;
             }
-            end_addr = top;
-            addr = end_addr.sub(step);
+            end = top;
             looped = true;
             continue;
         }
-        if emu.page_flags(addr) != 0 {
-            end_addr = addr;
+        let candidate = end - size;
+        match first_used_page(emu, candidate, end) {
+            None => break GuestAddr(candidate as abi_ulong),
+            // No window holding that page fits: continue below its host page.
+            Some(used) => end = used & pages.mask,
         }
-        if addr.add(size) == end_addr {
-            break;
-        }
-        addr = addr.sub(step);
-    }
+    };
     if start == next_start() {
         set_next_start(addr);
     }
@@ -95,8 +114,9 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
 
         let last_byte = HostAddr(ptr.0.wrapping_add(size as u64).wrapping_sub(1));
-        if win.h2g_valid(last_byte) {
-            addr = win.h2g(ptr);
+        let inside = win.h2g_valid(ptr) && win.h2g_valid(last_byte) && win.h2g_nocheck(ptr).wide() >= floor(emu);
+        if inside {
+            addr = win.h2g_nocheck(ptr);
             if addr.is_target_page_aligned() {
                 if start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
                     set_next_start(addr.add(size));
@@ -117,11 +137,7 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
         } else {
             // The area the kernel gave is outside the guest space: retry from low memory,
             // unless this is a repetition.
-            addr = if repeat != 0 {
-                GuestAddr::INVALID
-            } else {
-                GuestAddr(0)
-            };
+            addr = if repeat != 0 { GuestAddr::INVALID } else { GuestAddr(0) };
         }
 
         let _ = host::munmap(ptr, size as u64);
@@ -133,12 +149,8 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
                 return GuestAddr::INVALID;
             }
             wrapped = true;
-            // Do not use 0 when wrapping: ask for low memory above mmap_min_addr.
-            addr = if emu.mmap_min_addr > TARGET_PAGE_SIZE as u64 {
-                GuestAddr(narrow(target_page_align_ulong(emu.mmap_min_addr)))
-            } else {
-                GuestAddr(TARGET_PAGE_SIZE)
-            };
+            // Never 0: ask for low memory from mmap_min_addr up.
+            addr = GuestAddr(floor(emu) as abi_ulong);
         } else if wrapped && addr >= start {
             return GuestAddr::INVALID;
         }

@@ -1,52 +1,51 @@
 //! `target_mmap`: creating guest mappings.
 //!
 //! Three situations shape the work:
-//! * no `MAP_FIXED`: find free guest space first ([`find_vma`]), then map there;
-//! * a target page larger than the real host page (8 KiB guests on 4 KiB hosts): a file
-//!   mapping is cut at the host page after end of file, since the host would fault on the
-//!   rest;
+//! * no `MAP_FIXED`: find free guest space first, then map there;
+//! * a target page larger than the real host page (8 KiB guests on 4 KiB hosts): the host
+//!   faults on host pages wholly past end of file, so the rest of the target page holding
+//!   end of file is backed by zeroed anonymous memory, as a guest kernel would show it;
 //! * a host page larger than the target page (`-p 65536`): the host pages at either end of a
 //!   `MAP_FIXED` range may be shared with other guest pages ("fragments"), which are kept and
 //!   filled by hand; and a file offset that is not congruent to the address modulo the host
 //!   page cannot be mapped at all, so the data is read into anonymous memory instead.
+//!
+//! Differences from QEMU 2.3 (Linux semantics; see COMPATIBILITY.md): zero and overflowing
+//! lengths fail, fixed ranges are checked against the guest space, `MAP_FIXED_NOREPLACE`
+//! and `MAP_SHARED_VALIDATE` are understood, fresh anonymous fragments read as zero, the
+//! read fallback reads everything (or zero-fills past end of file) and refuses shared
+//! mappings, `errno` is set on every failure, and a failed map re-reserves instead of
+//! leaving a hole under `reserved_va`.
 
 use std::os::raw::c_int;
 
-use super::find::find_vma;
-use super::{flags_between, protect, Failure, Outcome};
-use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, TARGET_PAGE_OFFSET_MASK, TARGET_PAGE_SIZE};
+use super::find::{find_vma, window_ok};
+use super::{flags_between, protect, unmap, Failure, Outcome};
+use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, TARGET_PAGE_OFFSET_MASK, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE};
 use crate::emulator::Emulator;
 use crate::guest::{narrow, target_page_align, GuestAddr, HostAddr};
 use crate::host;
 use crate::lock;
+use crate::state::{next_start, set_next_start};
 
 /// `MAP_TYPE`: the sharing-type bits of the mmap flags.
 const MAP_TYPE: c_int = 0x0f;
+/// `MAP_SHARED_VALIDATE` (Linux 4.15): shared, with unknown flags refused by the host.
+const MAP_SHARED_VALIDATE: c_int = 0x03;
+/// `MAP_FIXED_NOREPLACE` (Linux 4.17): fixed, but fail with EEXIST over existing mappings.
+pub const MAP_FIXED_NOREPLACE: c_int = 0x10_0000;
 
 /// An `abi_ulong` file offset converted to `off_t`, as C converts it.
 fn off_t(offset: abi_ulong) -> i64 {
     offset as u64 as i64
 }
 
-fn is_shared_writable(prot: c_int, flags: c_int) -> bool {
-    flags & MAP_TYPE == libc::MAP_SHARED && prot & libc::PROT_WRITE != 0
+/// Whether the mapping type is shared (`MAP_SHARED` or `MAP_SHARED_VALIDATE`).
+fn is_shared(flags: c_int) -> bool {
+    matches!(flags & MAP_TYPE, libc::MAP_SHARED | MAP_SHARED_VALIDATE)
 }
 
-/// `offset + len > st_size`, with C's conversions: an `off_t` comparison for a 32-bit ABI,
-/// an unsigned 64-bit one for a 64-bit ABI.
-fn ends_beyond(end_offset: abi_ulong, st_size: i64) -> bool {
-    #[cfg(qum_abi32)]
-    {
-        i64::from(end_offset) > st_size
-    }
-    #[cfg(not(qum_abi32))]
-    {
-        end_offset > st_size as u64
-    }
-}
-
-/// Maps `[start, start + len)` for the guest. Returns the guest address (or, on one path of
-/// the original, the value of a failed `target_mprotect`), or -1 with `errno`.
+/// Maps `[start, start + len)` for the guest. Returns the guest address, or -1 with `errno`.
 pub fn mmap(
     start: GuestAddr,
     len: abi_ulong,
@@ -59,141 +58,208 @@ pub fn mmap(
     let emu = Emulator::current();
     let pages = emu.pages;
     let win = emu.window;
-    let mut start = start;
+    let reserved = emu.reserved_va() != 0;
 
-    if offset & TARGET_PAGE_OFFSET_MASK != 0 {
+    if offset & TARGET_PAGE_OFFSET_MASK != 0 || len == 0 {
         return Err(Failure::Errno(libc::EINVAL));
     }
-    let mut len = target_page_align(len);
-    if len == 0 {
-        // The original's answer to a zero length: success, at `start`.
-        return Ok(finish(&emu, start, len));
+    let len = target_page_align(len);
+    if len == 0 || !win.contains(GuestAddr(0), len as u64) {
+        // The length wrapped when aligned, or exceeds the guest space.
+        return Err(Failure::Errno(libc::ENOMEM));
     }
-    let mut real_start = pages.start_of(start);
-    let host_offset = narrow(offset as u64 & pages.mask);
     let anonymous = flags & libc::MAP_ANONYMOUS != 0;
-    let fixed = flags & libc::MAP_FIXED != 0;
+    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
+    let fixed = flags & libc::MAP_FIXED != 0 || noreplace;
+    // The host sees MAP_FIXED; NOREPLACE only where the host range can be free (without a
+    // reservation, where it also keeps the guest off the emulator's own memory).
+    let flags = match (noreplace, reserved) {
+        (true, true) => (flags & !MAP_FIXED_NOREPLACE) | libc::MAP_FIXED,
+        (true, false) => flags | libc::MAP_FIXED,
+        (false, _) => flags,
+    };
 
-    // Find the place before the length is cut at end of file below.
-    if !fixed {
-        let host_len = pages.align_len(len.wrapping_add(offset).wrapping_sub(host_offset));
-        start = find_vma(&emu, real_start, host_len);
-        if start == GuestAddr::INVALID {
-            return Err(Failure::Errno(libc::ENOMEM));
-        }
-    }
-
-    // A target page larger than the real host page: the host faults on host pages wholly
-    // past end of file, so map the file only up to the host page holding its end.
-    if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous {
-        let st_size = host::file_size(fd)?;
-        if ends_beyond(offset.wrapping_add(len), st_size) {
-            let file_len = narrow((st_size as u64).wrapping_sub(offset as u64));
-            let rounded = narrow((file_len as u64).wrapping_add(pages.real_size - 1));
-            len = rounded & narrow(!(pages.real_size - 1));
-        }
-    }
-
-    if !fixed {
-        let host_len = pages.align_len(len.wrapping_add(offset).wrapping_sub(host_offset));
-        // Map anonymous memory over the whole host range first: we control the address,
-        // which matters when qemu_host_page_size > qemu_real_host_page_size.
-        let p = host::mmap(
-            win.g2h(start),
-            host_len as u64,
-            prot,
-            flags | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
-        let mut host_start = p;
-        if !anonymous {
-            if let Err(e) = host::mmap(
-                win.g2h(start),
-                len as u64,
-                prot,
-                flags | libc::MAP_FIXED,
-                fd,
-                off_t(host_offset),
-            ) {
-                let _ = host::munmap(win.g2h(start), host_len as u64);
-                return Err(e.into());
-            }
-            // Point at the byte of the file at `offset`.
-            host_start = host_start.add(offset.wrapping_sub(host_offset) as u64);
-        }
-        start = win.h2g(host_start);
-    } else {
+    let start = if fixed {
         if !start.is_target_page_aligned() {
             return Err(Failure::Errno(libc::EINVAL));
         }
-        let end = start.add(len);
-        let mut real_end = pages.align_guest(end);
-
-        // The range must fit the ABI (only a 32-bit guest on a 64-bit host can miss).
-        if start.wide().wrapping_add(len as u64).wrapping_sub(1) > abi_ulong::MAX as u64 {
-            return Err(Failure::Errno(libc::EINVAL));
+        if !win.contains(start, len as u64) {
+            return Err(Failure::Errno(libc::ENOMEM));
         }
-
-        // The file offset is not congruent to the address: read the data instead.
-        if !anonymous && pages.offset_in(offset) != pages.offset_in(start.raw()) {
-            return map_by_reading(&emu, start, len, prot, flags, fd, offset);
+        if noreplace && flags_between(&emu, start, start.add(len)) != 0 {
+            return Err(Failure::Errno(libc::EEXIST));
         }
+        map_fixed(&emu, start, len, prot, flags, fd, offset)?;
+        start
+    } else {
+        map_anywhere(&emu, start, len, prot, flags, fd, offset)?
+    };
 
-        if start > real_start {
-            if pages.is_single_page(real_start, real_end) {
-                // The whole mapping lies inside one host page.
-                map_fragment(&emu, real_start, start, end, prot, flags, fd, offset)?;
-                emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
-                return Ok(finish(&emu, start, len));
-            }
-            let first_end = real_start.add(pages.size_abi());
-            map_fragment(&emu, real_start, start, first_end, prot, flags, fd, offset)?;
-            real_start = first_end;
-        }
-        if end < real_end {
-            let last = real_end.sub(pages.size_abi());
-            let last_offset = narrow(
-                (offset.wrapping_add(real_end.raw()) as u64)
-                    .wrapping_sub(pages.size)
-                    .wrapping_sub(start.wide()),
-            );
-            map_fragment(&emu, last, last, real_end, prot, flags, fd, last_offset)?;
-            real_end = last;
-        }
-
-        // The whole host pages in the middle.
-        if real_start < real_end {
-            let middle_offset = if anonymous {
-                0
-            } else {
-                offset
-                    .wrapping_add(real_start.raw())
-                    .wrapping_sub(start.raw()) as u64
-            };
-            host::mmap(
-                win.g2h(real_start),
-                real_end.distance_from(real_start) as u64,
-                prot,
-                flags,
-                fd,
-                middle_offset as i64,
-            )?;
+    let read_in = fixed && !anonymous && pages.offset_in(offset) != pages.offset_in(start.raw());
+    if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !read_in {
+        // The region the host maps directly from the file (not the fragments).
+        let (lo, hi) = if fixed {
+            let lo = if start > pages.start_of(start) { pages.start_of(start).add(pages.size_abi()) } else { start };
+            let end = start.add(len);
+            let hi = if pages.align_guest(end) > end { pages.start_of(end) } else { end };
+            (lo, hi)
+        } else {
+            (start, start.add(len))
+        };
+        if let Err(e) = back_end_of_file(&emu, start, len, prot, fd, offset, lo, hi) {
+            discard(&emu, start, len);
+            return Err(e);
         }
     }
     emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
-    Ok(finish(&emu, start, len))
+    emu.invalidate_translations(start, start.add(len));
+    Ok(start)
 }
 
-/// The common exit: drop translated code of the range, answer `start`.
-fn finish(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> GuestAddr {
-    emu.invalidate_translations(start, start.add(len));
-    start
+/// A non-fixed mapping: the search for free guest space, then the mapping there.
+fn map_anywhere(
+    emu: &Emulator,
+    hint: GuestAddr,
+    len: abi_ulong,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: abi_ulong,
+) -> Outcome<GuestAddr> {
+    let pages = emu.pages;
+    let win = emu.window;
+    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
+    let real_start = pages.start_of(hint);
+    let host_offset = narrow(offset as u64 & pages.mask);
+    let host_len64 = pages.align(len as u64 + (offset - host_offset) as u64);
+    if !win.contains(GuestAddr(0), host_len64) {
+        return Err(Failure::Errno(libc::ENOMEM));
+    }
+    let host_len = narrow(host_len64);
+
+    // The placeholder: anonymous memory over the whole host range. Without a reservation,
+    // ask the host for it at the hint directly; when it lands where the original's search
+    // would accept it, that is the same address the search gives, one system call sooner.
+    let start = match place_directly(emu, real_start, host_len, prot, flags) {
+        Some(start) => start,
+        None => {
+            let start = find_vma(emu, real_start, host_len);
+            if start == GuestAddr::INVALID {
+                return Err(Failure::Errno(libc::ENOMEM));
+            }
+            let placeholder = host::mmap(
+                win.g2h(start),
+                host_len as u64,
+                prot,
+                flags | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if let Err(e) = placeholder {
+                give_back(emu, start, host_len);
+                return Err(e.into());
+            }
+            start
+        }
+    };
+    if !anonymous {
+        if let Err(e) = host::mmap(win.g2h(start), len as u64, prot, flags | libc::MAP_FIXED, fd, off_t(host_offset)) {
+            give_back(emu, start, host_len);
+            return Err(e.into());
+        }
+    }
+    // Point at the byte of the file at `offset`.
+    Ok(start.add(offset - host_offset))
+}
+
+/// Maps private anonymous memory at the hint without `MAP_FIXED` and keeps it when the
+/// address is one the original's search would have accepted; otherwise undoes it. Only
+/// without a reservation, and only for private mappings (whose placement the host decides
+/// exactly as for the search's `PROT_NONE` probe).
+fn place_directly(emu: &Emulator, hint: GuestAddr, host_len: abi_ulong, prot: c_int, flags: c_int) -> Option<GuestAddr> {
+    if emu.reserved_va() != 0 || flags & MAP_TYPE != libc::MAP_PRIVATE {
+        return None;
+    }
+    let search_start = if hint.raw() == 0 { next_start() } else { emu.pages.start_of(hint) };
+    let host_flags = (flags & !(libc::MAP_FIXED | MAP_FIXED_NOREPLACE)) | libc::MAP_ANONYMOUS;
+    let p = host::mmap(emu.window.g2h(search_start), host_len as u64, prot, host_flags, -1, 0).ok()?;
+    match window_ok(emu, p, host_len) {
+        Some(addr) => {
+            if search_start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
+                set_next_start(addr.add(host_len));
+            }
+            Some(addr)
+        }
+        None => {
+            let _ = host::munmap(p, host_len as u64);
+            None
+        }
+    }
+}
+
+/// A fixed mapping: fragments at either end, whole host pages in the middle, or the read
+/// fallback for an offset not congruent to the address.
+fn map_fixed(
+    emu: &Emulator,
+    start: GuestAddr,
+    len: abi_ulong,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: abi_ulong,
+) -> Outcome<()> {
+    let pages = emu.pages;
+    let win = emu.window;
+    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
+    let end = start.add(len);
+    let mut real_start = pages.start_of(start);
+    let mut real_end = pages.align_guest(end);
+
+    if !anonymous && pages.offset_in(offset) != pages.offset_in(start.raw()) {
+        return map_by_reading(emu, start, len, prot, flags, fd, offset);
+    }
+
+    if start > real_start {
+        if pages.is_single_page(real_start, real_end) {
+            // The whole mapping lies inside one host page.
+            return map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
+        }
+        let first_end = real_start.add(pages.size_abi());
+        map_fragment(emu, real_start, start, first_end, prot, flags, fd, offset)?;
+        real_start = first_end;
+    }
+    if end < real_end {
+        let last = real_end.sub(pages.size_abi());
+        let last_offset = offset.wrapping_add(last.distance_from(start));
+        if let Err(e) = map_fragment(emu, last, last, real_end, prot, flags, fd, last_offset) {
+            discard(emu, start, real_start.distance_from(start));
+            return Err(e);
+        }
+        real_end = last;
+    }
+
+    // The whole host pages in the middle.
+    if real_start < real_end {
+        let middle_offset = if anonymous { 0 } else { offset.wrapping_add(real_start.distance_from(start)) as u64 };
+        let mapped = host::mmap(
+            win.g2h(real_start),
+            real_end.distance_from(real_start) as u64,
+            prot,
+            flags,
+            fd,
+            middle_offset as i64,
+        );
+        if let Err(e) = mapped {
+            discard(emu, start, len);
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }
 
 /// A fixed file mapping whose offset is not congruent to its address modulo the host page:
-/// anonymous memory filled with `pread`, then given its final protection. Shared writable
-/// mappings cannot work this way (msync could not write back) and are refused.
+/// anonymous memory filled with the file's data, then given its final protection. A shared
+/// mapping cannot be faked by a private copy and is refused.
 fn map_by_reading(
     emu: &Emulator,
     start: GuestAddr,
@@ -202,33 +268,31 @@ fn map_by_reading(
     flags: c_int,
     fd: c_int,
     offset: abi_ulong,
-) -> Outcome<GuestAddr> {
-    if is_shared_writable(prot, flags) {
+) -> Outcome<()> {
+    if is_shared(flags) {
         return Err(Failure::Errno(libc::EINVAL));
     }
-    mmap(
-        start,
-        len,
-        prot | libc::PROT_WRITE,
-        libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-    )?;
-    host::pread(fd, emu.window.g2h(start), len as u64, off_t(offset))?;
-    if prot & libc::PROT_WRITE == 0 {
-        let ret = super::c_status(protect::mprotect(start, len, prot));
-        if ret != 0 {
-            // 2.3 quirk: the status of the failed mprotect becomes the returned address.
-            return Ok(finish(emu, GuestAddr(ret as abi_ulong), len));
-        }
+    // Check the descriptor before anything is replaced.
+    host::file_size(fd)?;
+    let anon_flags = libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
+    mmap(start, len, prot | libc::PROT_WRITE, anon_flags, -1, 0)?;
+    let filled = host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset))
+        .map_err(Failure::from)
+        .and_then(|()| if prot & libc::PROT_WRITE == 0 { protect::mprotect(start, len, prot) } else { Ok(()) });
+    if let Err(e) = filled {
+        discard(emu, start, len);
+        return Err(match e {
+            Failure::Negative(n) => Failure::Errno(n),
+            other => other,
+        });
     }
-    // The flags were set by the calls above; only the translations are left.
-    Ok(finish(emu, start, len))
+    Ok(())
 }
 
 /// Maps the guest pages `[start, end)` that lie inside the host page at `real_start`, which
 /// may hold other guest pages. Those keep their contents; the host page's protection
-/// becomes the union of theirs and `prot`, and file data is read in by hand.
+/// becomes the union of theirs and `prot`; the new pages read as zero (anonymous) or as the
+/// file's data (read in by hand).
 #[allow(clippy::too_many_arguments)]
 fn map_fragment(
     emu: &Emulator,
@@ -243,52 +307,100 @@ fn map_fragment(
     let pages = emu.pages;
     let real_end = real_start.add(pages.size_abi());
     let host_page: HostAddr = emu.window.g2h(real_start);
+    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
 
-    // The protection of the guest pages of this host page outside the new mapping (the
-    // original looks at every byte; one lookup per target page gives the same answer,
-    // since `start` and `end` are target-page aligned).
-    let mut prot1 = if real_end > real_start {
-        flags_between(emu, real_start, start.min(real_end))
-            | flags_between(emu, end.max(real_start), real_end)
-    } else {
-        0
-    };
+    // A shared writable file fragment could not be kept in sync with the file.
+    if !anonymous && is_shared(flags) && prot & libc::PROT_WRITE != 0 {
+        return Err(Failure::Errno(libc::EINVAL));
+    }
 
-    if prot1 == 0 {
-        // No other guest page here: allocate the host page.
-        host::mmap(
-            host_page,
-            pages.size,
-            prot,
-            flags | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+    // The protection of the other guest pages of this host page (one lookup per target
+    // page: `start` and `end` are target-page aligned).
+    let mut prot1 = flags_between(emu, real_start, start.min(real_end)) | flags_between(emu, end.max(real_start), real_end);
+    let fresh = prot1 == 0;
+    if fresh {
+        // No other guest page here: allocate the host page (it reads as zero).
+        host::mmap(host_page, pages.size, prot, flags | libc::MAP_ANONYMOUS, -1, 0)?;
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
     let prot_new = prot | prot1;
+    let len = end.distance_from(start) as u64;
 
-    if flags & libc::MAP_ANONYMOUS == 0 {
-        // A shared writable file fragment cannot be kept in sync with the file.
-        if is_shared_writable(prot, flags) {
-            return Err(Failure::StaleErrno);
-        }
-        // Make the page writable to read the data in.
+    if !anonymous || !fresh {
+        // Make the page writable to fill it.
         if prot1 & libc::PROT_WRITE == 0 {
             let _ = host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE);
         }
-        host::pread(
-            fd,
-            emu.window.g2h(start),
-            end.distance_from(start) as u64,
-            off_t(offset),
-        )?;
+        let filled = if anonymous {
+            host::zero(emu.window.g2h(start), len);
+            Ok(())
+        } else {
+            host::pread_full(fd, emu.window.g2h(start), len, off_t(offset))
+        };
         if prot_new != prot1 | libc::PROT_WRITE {
             let _ = host::mprotect(host_page, pages.size, prot_new);
         }
+        filled?;
     } else if prot_new != prot1 {
         let _ = host::mprotect(host_page, pages.size, prot_new);
     }
     Ok(())
+}
+
+/// A target page larger than the real host page: the host faults on host pages wholly past
+/// end of file, where a guest kernel would still show the rest of the target page holding
+/// end of file (as zeros). Back that rest with anonymous memory, inside `[lo, hi)`, the
+/// part mapped from the file. Pages wholly past end of file keep faulting, as on Linux.
+#[allow(clippy::too_many_arguments)]
+fn back_end_of_file(
+    emu: &Emulator,
+    start: GuestAddr,
+    len: abi_ulong,
+    prot: c_int,
+    fd: c_int,
+    offset: abi_ulong,
+    lo: GuestAddr,
+    hi: GuestAddr,
+) -> Outcome<()> {
+    let st_size = host::file_size(fd)?;
+    let (size, offset, len) = (st_size.max(0) as u64, offset as u64, len as u64);
+    if size <= offset || size >= offset + len {
+        return Ok(());
+    }
+    let eof = start.wide() + (size - offset);
+    let real = emu.pages.real_size;
+    let from = ((eof + real - 1) & !(real - 1)).max(lo.wide());
+    let to = ((eof + TARGET_PAGE_SIZE as u64 - 1) & !(TARGET_PAGE_SIZE as u64 - 1)).min(hi.wide());
+    if from < to {
+        host::mmap(
+            emu.window.g2h_wide(from),
+            to - from,
+            prot,
+            libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )?;
+    }
+    Ok(())
+}
+
+/// Undoes a partly made mapping of `[start, start + len)` after a failure: the guest pages
+/// are released (back to the reservation under `reserved_va`), so no half-filled mapping
+/// stays valid and no hole is left in the reservation.
+fn discard(emu: &Emulator, start: GuestAddr, len: abi_ulong) {
+    if len != 0 {
+        let _ = unmap::release(emu, start, len);
+    }
+}
+
+/// Gives a placeholder or search result that will not be used back: to the reservation
+/// under `reserved_va` (whose flags are untouched, so the pages stay free), to the host
+/// otherwise.
+fn give_back(emu: &Emulator, start: GuestAddr, host_len: abi_ulong) {
+    if emu.reserved_va() != 0 {
+        unmap::reserve(emu, start, host_len);
+    } else {
+        let _ = host::munmap(emu.window.g2h(start), host_len as u64);
+    }
 }

@@ -18,9 +18,6 @@ pub mod unmap;
 pub enum Failure {
     /// Return -1 with `errno` set to this value.
     Errno(c_int),
-    /// Return -1 and leave `errno` as it is (one path of the original does this: the refusal
-    /// of a shared writable file fragment).
-    StaleErrno,
     /// Return this negative errno as the result itself (`-EINVAL`), without touching `errno`.
     Negative(c_int),
 }
@@ -84,6 +81,5 @@ pub fn c_status(outcome: Outcome<()>) -> c_int {
             crate::host::set_errno(e);
             -1
         }
-        Err(Failure::StaleErrno) => -1,
     }
 }

@@ -3,34 +3,59 @@
 use std::os::raw::c_int;
 
 use super::{flags_between, Failure, Outcome};
-use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID};
+use crate::config::{abi_ulong, PAGE_BITS, PAGE_EXEC, PAGE_VALID};
 use crate::emulator::Emulator;
-use crate::guest::{target_page_align, GuestAddr};
+use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
 use crate::host;
 use crate::lock;
 
+/// The protection bits Linux's `mprotect` accepts: R/W/X, `PROT_SEM`, and the stack-growth
+/// bits (QEMU's syscall.c passes `PROT_GROWSDOWN` through when it is not its own stack).
+const VALID_PROT: c_int =
+    libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | 0x8 /* PROT_SEM */ | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
+
 /// Changes the protection of the guest pages `[start, start + len)`.
 ///
-/// A misaligned `start` or a range that wraps is `-EINVAL` (returned as the value); a
-/// length that rounds to 0 succeeds without doing anything; a failing host `mprotect` is -1
-/// with its `errno`. A host page shared with other guest pages gets the union of their
-/// protections.
+/// Validation follows Linux and answers with a literal negative errno, as the original's
+/// early checks do: a misaligned `start` is `-EINVAL`; a zero length succeeds; a range that
+/// wraps or leaves the guest space is `-ENOMEM`; unknown protection bits are `-EINVAL`. A
+/// range holding unmapped pages is -1 with `errno` ENOMEM (what the host answered in the
+/// original, where it answered), as is a failing host `mprotect` with its own `errno`. A host page shared
+/// with other guest pages gets the union of their protections. Translated code is dropped
+/// when execute permission goes away.
 pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
-    let len = target_page_align(len);
-    let mut end = start.add(len);
-    if end < start {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
-    let prot = prot & PAGE_BITS;
     if len == 0 {
         return Ok(());
     }
+    let len = target_page_align(len);
+    let mut end = start.add(len);
+    if len == 0 || end < start {
+        return Err(Failure::Negative(libc::ENOMEM));
+    }
+    if prot & !VALID_PROT != 0 {
+        return Err(Failure::Negative(libc::EINVAL));
+    }
+    let prot = prot & PAGE_BITS;
 
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
+    if !emu.window.contains(start, len as u64) {
+        return Err(Failure::Negative(libc::ENOMEM));
+    }
+    // Linux refuses a range with holes, before changing anything; ENOMEM comes as -1 with
+    // errno, as the host's own refusal did in the original.
+    let mut lost_exec = false;
+    for page in target_pages_touching(start.wide(), start.wide() + len as u64) {
+        let flags = emu.page_flags(GuestAddr(page as abi_ulong));
+        if flags & PAGE_VALID == 0 {
+            return Err(Failure::Errno(libc::ENOMEM));
+        }
+        lost_exec |= flags & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
+    }
+
     let pages = emu.pages;
     let win = emu.window;
     let mut host_start = pages.start_of(start);
@@ -54,12 +79,11 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
         host_end = host_end.sub(pages.size_abi());
     }
     if host_start < host_end {
-        host::mprotect(
-            win.g2h(host_start),
-            host_end.distance_from(host_start) as u64,
-            prot,
-        )?;
+        host::mprotect(win.g2h(host_start), host_end.distance_from(host_start) as u64, prot)?;
     }
     emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
+    if lost_exec {
+        emu.invalidate_translations(start, start.add(len));
+    }
     Ok(())
 }

@@ -1,11 +1,18 @@
 //! `target_mremap`: resizing and moving guest mappings.
+//!
+//! Differences from QEMU 2.3 (Linux semantics; see COMPATIBILITY.md): arguments and guest
+//! ranges are checked first (EINVAL for bad flags, sizes and new ranges, EFAULT for an old
+//! range outside the guest space or not mapped, ENOMEM when there is no room); a failed
+//! move keeps the old mapping; a shrink under `reserved_va` re-reserves exactly the freed
+//! tail; growth in place works under `reserved_va`; the new range keeps the per-page
+//! protections of the old one; `MREMAP_DONTUNMAP` keeps the old range; translated code of
+//! the old range is dropped too.
 
 use std::os::raw::{c_int, c_ulong};
 
 use super::find::find_vma;
-use super::unmap::reserve;
 use super::{Failure, Outcome};
-use crate::config::{abi_ulong, PAGE_VALID};
+use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, TARGET_PAGE_SIZE};
 use crate::emulator::Emulator;
 use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
 use crate::host::{self, Errno};
@@ -13,6 +20,17 @@ use crate::lock;
 
 const MREMAP_MAYMOVE: c_ulong = libc::MREMAP_MAYMOVE as c_ulong;
 const MREMAP_FIXED: c_ulong = libc::MREMAP_FIXED as c_ulong;
+/// `MREMAP_DONTUNMAP` (Linux 5.7).
+const MREMAP_DONTUNMAP: c_ulong = 4;
+/// `PAGE_WRITE_ORG`: the page was writable before QEMU write-protected it for its
+/// translated code.
+const PAGE_WRITE_ORG: c_int = 0x10;
+
+/// A length rounded up to target pages, in 64 bits (no wrap).
+fn pages_len(size: abi_ulong) -> u64 {
+    let ps = TARGET_PAGE_SIZE as u64;
+    (size as u64).div_ceil(ps) * ps
+}
 
 /// Resizes the guest mapping at `old_addr` from `old_size` to `new_size` bytes, moving it to
 /// `new_addr` (`MREMAP_FIXED`), to a free guest range (`MREMAP_MAYMOVE`), or growing or
@@ -24,114 +42,181 @@ pub fn mremap(
     flags: c_ulong,
     new_addr: GuestAddr,
 ) -> Outcome<GuestAddr> {
+    let einval = Err(Failure::Errno(libc::EINVAL));
+    let may_move = flags & MREMAP_MAYMOVE != 0;
+    let fixed = flags & MREMAP_FIXED != 0;
+    let dont_unmap = flags & MREMAP_DONTUNMAP != 0;
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
+        || (fixed && !may_move)
+        || (dont_unmap && (!may_move || old_size != new_size))
+        || !old_addr.is_target_page_aligned()
+    {
+        return einval;
+    }
+    let (old_len, new_len) = (pages_len(old_size), pages_len(new_size));
+    if new_len == 0 || (old_len == 0 && !may_move) {
+        return einval;
+    }
+
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     let win = emu.window;
-    let reserved = emu.reserved_va() != 0;
 
-    let moved: Result<HostAddr, Errno> = if flags & MREMAP_FIXED != 0 {
+    // The old range must be guest memory, and mapped.
+    if !win.contains(old_addr, old_len) {
+        return Err(Failure::Errno(libc::EFAULT));
+    }
+    let old_pages = old_len.max(1);
+    let mapped = target_pages_touching(old_addr.wide(), old_addr.wide() + old_pages)
+        .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0);
+    if !mapped {
+        return Err(Failure::Errno(libc::EFAULT));
+    }
+    if fixed {
+        let overlap = new_addr.wide() < old_addr.wide() + old_len && old_addr.wide() < new_addr.wide() + new_len;
+        if !new_addr.is_target_page_aligned() || !win.contains(new_addr, new_len) || overlap {
+            return einval;
+        }
+    }
+
+    let moved = if fixed {
+        host::mremap_to(win.g2h(old_addr), old_size as u64, new_size as u64, flags, win.g2h(new_addr))?
+    } else if may_move {
+        let target = find_vma(&emu, GuestAddr(0), new_size);
+        if target == GuestAddr::INVALID {
+            return Err(Failure::Errno(libc::ENOMEM));
+        }
         let r = host::mremap_to(
             win.g2h(old_addr),
             old_size as u64,
             new_size as u64,
-            flags,
-            win.g2h(new_addr),
+            flags | MREMAP_FIXED,
+            win.g2h(target),
         );
-        if reserved && r.is_ok() {
-            // Overlapping old and new ranges would have made the host call fail.
-            reserve(&emu, old_addr, old_size);
-        }
-        r
-    } else if flags & MREMAP_MAYMOVE != 0 {
-        let target = find_vma(&emu, GuestAddr(0), new_size);
-        if target == GuestAddr::INVALID {
-            Err(Errno(libc::ENOMEM))
-        } else {
-            let r = host::mremap_to(
-                win.g2h(old_addr),
-                old_size as u64,
-                new_size as u64,
-                flags | MREMAP_FIXED,
-                win.g2h(target),
-            );
-            if reserved {
-                // 2.3 quirk: the old range is re-reserved even when the move failed.
-                reserve(&emu, old_addr, old_size);
+        match r {
+            Ok(h) => h,
+            Err(e) => {
+                // The old mapping is untouched; drop the search's host reservation.
+                if emu.reserved_va() == 0 {
+                    let _ = host::munmap(win.g2h(target), emu.pages.align_len(new_size) as u64);
+                }
+                return Err(e.into());
             }
-            r
         }
     } else {
-        resize_in_place(&emu, old_addr, old_size, new_size, flags)
+        resize_in_place(&emu, old_addr, old_size, new_size, flags)?
     };
+    let new_addr = win.h2g(moved);
 
-    match moved {
-        Err(e) => {
-            // The original still "invalidates" from (abi_ulong)-1, which is a no-op.
-            emu.invalidate_translations(GuestAddr::INVALID, GuestAddr::INVALID.add(new_size));
-            Err(Failure::Errno(e.0))
-        }
-        Ok(host_addr) => {
-            let new_addr = win.h2g(host_addr);
-            let prot = emu.page_flags(old_addr);
-            emu.set_page_flags(old_addr, old_addr.add(old_size), 0);
-            emu.set_page_flags(new_addr, new_addr.add(new_size), prot | PAGE_VALID);
-            emu.invalidate_translations(new_addr, new_addr.add(new_size));
-            Ok(new_addr)
+    if emu.reserved_va() != 0 {
+        let real = emu.pages.real_size;
+        let freed = if new_addr != old_addr {
+            // Moved: the host released the whole old range (unless asked not to).
+            (!dont_unmap).then(|| (old_addr.wide(), old_addr.wide() + (old_size as u64).next_multiple_of(real)))
+        } else {
+            // Shrunk in place: the host released the tail.
+            Some((
+                old_addr.wide() + (new_size as u64).next_multiple_of(real),
+                old_addr.wide() + (old_size as u64).next_multiple_of(real),
+            ))
+        };
+        if let Some((from, to)) = freed {
+            rereserve(&emu, from, to);
         }
     }
+
+    move_page_flags(&emu, old_addr, old_len, new_addr, new_len, dont_unmap);
+    if old_len != 0 && !dont_unmap {
+        emu.invalidate_translations(old_addr, old_addr.add(old_len as abi_ulong));
+    }
+    emu.invalidate_translations(new_addr, new_addr.add(new_len as abi_ulong));
+    Ok(new_addr)
 }
 
-/// Growing or shrinking without moving.
+/// Growing or shrinking without moving. Under `reserved_va` the host cannot tell whether
+/// the tail is free (the reservation occupies it): the page flags decide, and the tail's
+/// reservation is lifted for the host to grow into (and put back if it cannot).
 fn resize_in_place(
     emu: &Emulator,
     old_addr: GuestAddr,
     old_size: abi_ulong,
     new_size: abi_ulong,
     flags: c_ulong,
-) -> Result<HostAddr, Errno> {
+) -> Result<HostAddr, Failure> {
     let win = emu.window;
     let reserved = emu.reserved_va() != 0;
-    let mut prot: c_int = 0;
-    if reserved && old_size < new_size {
-        // Under reserved_va the host cannot tell whether the tail is free: ask the page
-        // flags. (The original asks for every byte; every page gives the same answer.)
-        let from = old_addr.add(old_size);
-        let to = old_addr.add(new_size);
-        if from < to {
-            prot = target_pages_touching(from.wide(), to.wide())
-                .fold(0, |acc, p| acc | emu.page_flags(GuestAddr(p as abi_ulong)));
+    let real = emu.pages.real_size;
+    let mut tail = None;
+    if old_size < new_size {
+        let (from, to) = (old_addr.wide() + old_size as u64, old_addr.wide() + new_size as u64);
+        if !win.contains(old_addr, pages_len(new_size)) {
+            return Err(Failure::Errno(libc::ENOMEM));
+        }
+        if reserved {
+            // One lookup per page (2.3 made one per byte).
+            if target_pages_touching(from, to).any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) != 0) {
+                return Err(Failure::Errno(libc::ENOMEM));
+            }
+            let (lo, hi) = (from.next_multiple_of(real), to.next_multiple_of(real));
+            if lo < hi {
+                let _ = host::munmap(win.g2h_wide(lo), hi - lo);
+                tail = Some((lo, hi));
+            }
         }
     }
-    let mut r = if prot == 0 {
-        let r = host::mremap(
-            win.g2h(old_addr),
-            old_size as u64,
-            new_size as u64,
-            flags as c_int,
-        );
-        if r.is_ok() && reserved && old_size > new_size {
-            // 2.3 quirk: the start is the old end and the length is negative (it wraps).
-            reserve(emu, old_addr.add(old_size), new_size.wrapping_sub(old_size));
-        }
-        r
-    } else {
-        Err(Errno(libc::ENOMEM))
-    };
-    // The result must fit the ABI. 2.3 tests the *host* address here, and also when the
-    // call failed (MAP_FAILED + new_size wraps and passes).
-    let host_value = match r {
-        Ok(h) => h.0,
-        Err(_) => libc::MAP_FAILED as usize as u64,
-    };
-    if host_value.wrapping_add(new_size as u64) > abi_ulong::MAX as u64 {
-        // Revert the resize.
-        let _ = host::mremap(
-            win.g2h(old_addr),
-            new_size as u64,
-            old_size as u64,
-            flags as c_int,
-        );
-        r = Err(Errno(libc::ENOMEM));
+    let r = host::mremap(win.g2h(old_addr), old_size as u64, new_size as u64, flags as c_int);
+    if let (Err(_), Some((lo, hi))) = (r, tail) {
+        rereserve(emu, lo, hi);
     }
-    r
+    r.map_err(|e: Errno| e.into())
+}
+
+/// Puts the `PROT_NONE` reservation back over the guest range `[from, to)`, which the host
+/// has just released (a range of whole real host pages).
+fn rereserve(emu: &Emulator, from: u64, to: u64) {
+    if from < to {
+        let _ = host::mmap(
+            emu.window.g2h_wide(from),
+            to - from,
+            libc::PROT_NONE,
+            libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+            -1,
+            0,
+        );
+    }
+}
+
+/// The page flags follow the mapping: each page of the new range gets the protection of
+/// the page it came from (a grown tail that of the last old page), and the old range is
+/// cleared unless it stays mapped.
+fn move_page_flags(emu: &Emulator, old: GuestAddr, old_len: u64, new: GuestAddr, new_len: u64, keep_old: bool) {
+    let ps = TARGET_PAGE_SIZE as u64;
+    let prot_of = |flags: c_int| {
+        let mut prot = flags & PAGE_BITS;
+        if flags & PAGE_WRITE_ORG != 0 {
+            prot |= PAGE_WRITE;
+        }
+        prot | PAGE_VALID
+    };
+    // Runs of equal protection: (offset, end offset, flags).
+    let mut runs: Vec<(u64, u64, c_int)> = Vec::new();
+    let copied = old_len.min(new_len);
+    for off in (0..copied).step_by(ps as usize) {
+        let f = prot_of(emu.page_flags(old.add(off as abi_ulong)));
+        match runs.last_mut() {
+            Some(run) if run.2 == f && run.1 == off => run.1 = off + ps,
+            _ => runs.push((off, off + ps, f)),
+        }
+    }
+    let last = old.add(old_len.saturating_sub(ps) as abi_ulong);
+    let tail_flags = prot_of(emu.page_flags(last));
+    if !keep_old && old_len != 0 {
+        emu.set_page_flags(old, old.add(old_len as abi_ulong), 0);
+    }
+    for (from, to, f) in runs {
+        emu.set_page_flags(new.add(from as abi_ulong), new.add(to as abi_ulong), f);
+    }
+    if new_len > copied {
+        emu.set_page_flags(new.add(copied as abi_ulong), new.add(new_len as abi_ulong), tail_flags);
+    }
 }

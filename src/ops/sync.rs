@@ -3,33 +3,45 @@
 use std::os::raw::c_int;
 
 use super::{Failure, Outcome};
-use crate::config::abi_ulong;
+use crate::config::{abi_ulong, PAGE_VALID};
 use crate::emulator::Emulator;
-use crate::guest::{target_page_align, GuestAddr};
+use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
 use crate::host;
 
 /// Flushes `[start, start + len)` (from the start of its host page) with the host `msync`.
 ///
-/// A misaligned `start` or a wrapping range is `-EINVAL`; a zero length succeeds. Takes no
-/// lock, like the original.
+/// Like Linux, and with the original's literal negative errnos: a misaligned `start` or
+/// invalid flags are `-EINVAL`; a zero length succeeds; a range that wraps or leaves the
+/// guest space is `-ENOMEM`; a range holding unmapped pages is -1 with `errno` ENOMEM, as
+/// is a failing host `msync` with its own `errno`.
+/// Takes no lock, like the original.
 pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
-    let len = target_page_align(len);
-    let end = start.add(len);
-    if end < start {
+    let known = libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE;
+    if flags & !known != 0 || (flags & libc::MS_ASYNC != 0 && flags & libc::MS_SYNC != 0) {
         return Err(Failure::Negative(libc::EINVAL));
     }
-    if end == start {
+    if len == 0 {
         return Ok(());
     }
+    let len = target_page_align(len);
+    let end = start.add(len);
+    if len == 0 || end < start {
+        return Err(Failure::Negative(libc::ENOMEM));
+    }
     let emu = Emulator::current();
+    if !emu.window.contains(start, len as u64) {
+        return Err(Failure::Negative(libc::ENOMEM));
+    }
+    let unmapped = target_pages_touching(start.wide(), end.wide())
+        .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID == 0);
+    if unmapped {
+        // As the host's own refusal came in the original: -1 with errno.
+        return Err(Failure::Errno(libc::ENOMEM));
+    }
     let host_start = emu.pages.start_of(start);
-    host::msync(
-        emu.window.g2h(host_start),
-        end.distance_from(host_start) as u64,
-        flags,
-    )?;
+    host::msync(emu.window.g2h(host_start), end.distance_from(host_start) as u64, flags)?;
     Ok(())
 }

@@ -9,10 +9,10 @@ use crate::lock;
 
 /// Unmaps the guest pages `[start, start + len)`.
 ///
-/// A misaligned `start` or a length that rounds to 0 is `-EINVAL` (returned as the value).
-/// Host pages still holding other guest pages stay mapped. Under `reserved_va` the released
-/// host pages go back to the `PROT_NONE` reservation instead of to the host, and the call
-/// always succeeds.
+/// A misaligned `start`, a zero length, or a range that wraps or leaves the guest space is
+/// `-EINVAL` (returned as the value, like the original's early checks; Linux gives EINVAL
+/// too). Host pages still holding other guest pages stay mapped. Under `reserved_va` the
+/// released host pages go back to the `PROT_NONE` reservation instead of to the host.
 pub fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
@@ -23,13 +23,23 @@ pub fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     }
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
+    if !emu.window.contains(start, len as u64) {
+        return Err(Failure::Negative(libc::EINVAL));
+    }
+    release(&emu, start, len)
+}
+
+/// Releases the guest pages `[start, start + len)` (a range inside the guest space): to the
+/// reservation under `reserved_va`, to the host otherwise; clears their flags and drops
+/// their translated code.
+pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     let end = start.add(len);
-    let (real_start, real_end) = releasable_host_range(&emu, start, end);
+    let (real_start, real_end) = releasable_host_range(emu, start, end);
 
     if real_start < real_end {
         let size = real_end.distance_from(real_start);
         if emu.reserved_va() != 0 {
-            reserve(&emu, real_start, size);
+            reserve(emu, real_start, size);
         } else {
             host::munmap(emu.window.g2h(real_start), size as u64)?;
         }
