@@ -363,7 +363,10 @@ mod tests {
 
     #[test]
     fn end_limit_keeps_ranges_representable() {
-        let w = GuestWindow { guest_base: 0, reserved_va: 0 };
+        let w = GuestWindow {
+            guest_base: 0,
+            reserved_va: 0,
+        };
         let ps = PS as u64;
         let lim = w.end_limit();
         assert_eq!(lim % ps, 0);
@@ -374,7 +377,10 @@ mod tests {
         let last = GuestAddr(narrow(lim - ps));
         assert!(w.contains(last, ps));
         assert!(last.add(PS).wide() > last.wide());
-        let r = GuestWindow { guest_base: 0, reserved_va: 0x1000_0000 };
+        let r = GuestWindow {
+            guest_base: 0,
+            reserved_va: 0x1000_0000,
+        };
         assert!(r.contains(GuestAddr(0x0fff_0000), 0x1_0000));
         assert!(!r.contains(GuestAddr(0x0fff_0000), 0x1_1000));
     }

@@ -23,7 +23,11 @@ use crate::state::{next_start, set_next_start};
 /// `errno`. The caller holds the mmap lock. Without `reserved_va` the range found is left
 /// reserved on the host (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
 pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    let start = if start.raw() == 0 { next_start() } else { emu.pages.start_of(start) };
+    let start = if start.raw() == 0 {
+        next_start()
+    } else {
+        emu.pages.start_of(start)
+    };
     let size = emu.pages.align_len(size);
     if emu.reserved_va() != 0 {
         return find_reserved(emu, start, size);
@@ -114,7 +118,9 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
 
         let last_byte = HostAddr(ptr.0.wrapping_add(size as u64).wrapping_sub(1));
-        let inside = win.h2g_valid(ptr) && win.h2g_valid(last_byte) && win.h2g_nocheck(ptr).wide() >= floor(emu);
+        let inside = win.h2g_valid(ptr)
+            && win.h2g_valid(last_byte)
+            && win.h2g_nocheck(ptr).wide() >= floor(emu);
         if inside {
             addr = win.h2g_nocheck(ptr);
             if addr.is_target_page_aligned() {
@@ -137,7 +143,11 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
         } else {
             // The area the kernel gave is outside the guest space: retry from low memory,
             // unless this is a repetition.
-            addr = if repeat != 0 { GuestAddr::INVALID } else { GuestAddr(0) };
+            addr = if repeat != 0 {
+                GuestAddr::INVALID
+            } else {
+                GuestAddr(0)
+            };
         }
 
         let _ = host::munmap(ptr, size as u64);

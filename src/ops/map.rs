@@ -21,7 +21,9 @@ use std::os::raw::c_int;
 
 use super::find::{find_vma, window_ok};
 use super::{flags_between, protect, unmap, Failure, Outcome};
-use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, TARGET_PAGE_OFFSET_MASK, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE};
+use crate::config::{
+    abi_ulong, PAGE_BITS, PAGE_VALID, TARGET_PAGE_OFFSET_MASK, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE,
+};
 use crate::emulator::Emulator;
 use crate::guest::{narrow, target_page_align, GuestAddr, HostAddr};
 use crate::host;
@@ -99,9 +101,17 @@ pub fn mmap(
     if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !read_in {
         // The region the host maps directly from the file (not the fragments).
         let (lo, hi) = if fixed {
-            let lo = if start > pages.start_of(start) { pages.start_of(start).add(pages.size_abi()) } else { start };
+            let lo = if start > pages.start_of(start) {
+                pages.start_of(start).add(pages.size_abi())
+            } else {
+                start
+            };
             let end = start.add(len);
-            let hi = if pages.align_guest(end) > end { pages.start_of(end) } else { end };
+            let hi = if pages.align_guest(end) > end {
+                pages.start_of(end)
+            } else {
+                end
+            };
             (lo, hi)
         } else {
             (start, start.add(len))
@@ -163,7 +173,14 @@ fn map_anywhere(
         }
     };
     if !anonymous {
-        if let Err(e) = host::mmap(win.g2h(start), len as u64, prot, flags | libc::MAP_FIXED, fd, off_t(host_offset)) {
+        if let Err(e) = host::mmap(
+            win.g2h(start),
+            len as u64,
+            prot,
+            flags | libc::MAP_FIXED,
+            fd,
+            off_t(host_offset),
+        ) {
             give_back(emu, start, host_len);
             return Err(e.into());
         }
@@ -176,13 +193,31 @@ fn map_anywhere(
 /// address is one the original's search would have accepted; otherwise undoes it. Only
 /// without a reservation, and only for private mappings (whose placement the host decides
 /// exactly as for the search's `PROT_NONE` probe).
-fn place_directly(emu: &Emulator, hint: GuestAddr, host_len: abi_ulong, prot: c_int, flags: c_int) -> Option<GuestAddr> {
+fn place_directly(
+    emu: &Emulator,
+    hint: GuestAddr,
+    host_len: abi_ulong,
+    prot: c_int,
+    flags: c_int,
+) -> Option<GuestAddr> {
     if emu.reserved_va() != 0 || flags & MAP_TYPE != libc::MAP_PRIVATE {
         return None;
     }
-    let search_start = if hint.raw() == 0 { next_start() } else { emu.pages.start_of(hint) };
+    let search_start = if hint.raw() == 0 {
+        next_start()
+    } else {
+        emu.pages.start_of(hint)
+    };
     let host_flags = (flags & !(libc::MAP_FIXED | MAP_FIXED_NOREPLACE)) | libc::MAP_ANONYMOUS;
-    let p = host::mmap(emu.window.g2h(search_start), host_len as u64, prot, host_flags, -1, 0).ok()?;
+    let p = host::mmap(
+        emu.window.g2h(search_start),
+        host_len as u64,
+        prot,
+        host_flags,
+        -1,
+        0,
+    )
+    .ok()?;
     match window_ok(emu, p, host_len) {
         Some(addr) => {
             if search_start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
@@ -240,7 +275,11 @@ fn map_fixed(
 
     // The whole host pages in the middle.
     if real_start < real_end {
-        let middle_offset = if anonymous { 0 } else { offset.wrapping_add(real_start.distance_from(start)) as u64 };
+        let middle_offset = if anonymous {
+            0
+        } else {
+            offset.wrapping_add(real_start.distance_from(start)) as u64
+        };
         let mapped = host::mmap(
             win.g2h(real_start),
             real_end.distance_from(real_start) as u64,
@@ -274,11 +313,18 @@ fn map_by_reading(
     }
     // Check the descriptor before anything is replaced.
     host::file_size(fd)?;
-    let anon_flags = libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
+    let anon_flags =
+        libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
     mmap(start, len, prot | libc::PROT_WRITE, anon_flags, -1, 0)?;
     let filled = host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset))
         .map_err(Failure::from)
-        .and_then(|()| if prot & libc::PROT_WRITE == 0 { protect::mprotect(start, len, prot) } else { Ok(()) });
+        .and_then(|()| {
+            if prot & libc::PROT_WRITE == 0 {
+                protect::mprotect(start, len, prot)
+            } else {
+                Ok(())
+            }
+        });
     if let Err(e) = filled {
         discard(emu, start, len);
         return Err(match e {
@@ -316,11 +362,19 @@ fn map_fragment(
 
     // The protection of the other guest pages of this host page (one lookup per target
     // page: `start` and `end` are target-page aligned).
-    let mut prot1 = flags_between(emu, real_start, start.min(real_end)) | flags_between(emu, end.max(real_start), real_end);
+    let mut prot1 = flags_between(emu, real_start, start.min(real_end))
+        | flags_between(emu, end.max(real_start), real_end);
     let fresh = prot1 == 0;
     if fresh {
         // No other guest page here: allocate the host page (it reads as zero).
-        host::mmap(host_page, pages.size, prot, flags | libc::MAP_ANONYMOUS, -1, 0)?;
+        host::mmap(
+            host_page,
+            pages.size,
+            prot,
+            flags | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )?;
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;

@@ -11,8 +11,7 @@ use crate::lock;
 
 /// The protection bits Linux's `mprotect` accepts: R/W/X, `PROT_SEM`, and the stack-growth
 /// bits (QEMU's syscall.c passes `PROT_GROWSDOWN` through when it is not its own stack).
-const VALID_PROT: c_int =
-    libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | 0x8 /* PROT_SEM */ | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
+const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | 0x8 /* PROT_SEM */ | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
 
 /// Changes the protection of the guest pages `[start, start + len)`.
 ///
@@ -79,7 +78,11 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
         host_end = host_end.sub(pages.size_abi());
     }
     if host_start < host_end {
-        host::mprotect(win.g2h(host_start), host_end.distance_from(host_start) as u64, prot)?;
+        host::mprotect(
+            win.g2h(host_start),
+            host_end.distance_from(host_start) as u64,
+            prot,
+        )?;
     }
     emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
     if lost_exec {

@@ -73,14 +73,21 @@ pub fn mremap(
         return Err(Failure::Errno(libc::EFAULT));
     }
     if fixed {
-        let overlap = new_addr.wide() < old_addr.wide() + old_len && old_addr.wide() < new_addr.wide() + new_len;
+        let overlap = new_addr.wide() < old_addr.wide() + old_len
+            && old_addr.wide() < new_addr.wide() + new_len;
         if !new_addr.is_target_page_aligned() || !win.contains(new_addr, new_len) || overlap {
             return einval;
         }
     }
 
     let moved = if fixed {
-        host::mremap_to(win.g2h(old_addr), old_size as u64, new_size as u64, flags, win.g2h(new_addr))?
+        host::mremap_to(
+            win.g2h(old_addr),
+            old_size as u64,
+            new_size as u64,
+            flags,
+            win.g2h(new_addr),
+        )?
     } else if may_move {
         let target = find_vma(&emu, GuestAddr(0), new_size);
         if target == GuestAddr::INVALID {
@@ -112,7 +119,12 @@ pub fn mremap(
         let real = emu.pages.real_size;
         let freed = if new_addr != old_addr {
             // Moved: the host released the whole old range (unless asked not to).
-            (!dont_unmap).then(|| (old_addr.wide(), old_addr.wide() + (old_size as u64).next_multiple_of(real)))
+            (!dont_unmap).then(|| {
+                (
+                    old_addr.wide(),
+                    old_addr.wide() + (old_size as u64).next_multiple_of(real),
+                )
+            })
         } else {
             // Shrunk in place: the host released the tail.
             Some((
@@ -148,13 +160,18 @@ fn resize_in_place(
     let real = emu.pages.real_size;
     let mut tail = None;
     if old_size < new_size {
-        let (from, to) = (old_addr.wide() + old_size as u64, old_addr.wide() + new_size as u64);
+        let (from, to) = (
+            old_addr.wide() + old_size as u64,
+            old_addr.wide() + new_size as u64,
+        );
         if !win.contains(old_addr, pages_len(new_size)) {
             return Err(Failure::Errno(libc::ENOMEM));
         }
         if reserved {
             // One lookup per page (2.3 made one per byte).
-            if target_pages_touching(from, to).any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) != 0) {
+            if target_pages_touching(from, to)
+                .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) != 0)
+            {
                 return Err(Failure::Errno(libc::ENOMEM));
             }
             let (lo, hi) = (from.next_multiple_of(real), to.next_multiple_of(real));
@@ -164,7 +181,12 @@ fn resize_in_place(
             }
         }
     }
-    let r = host::mremap(win.g2h(old_addr), old_size as u64, new_size as u64, flags as c_int);
+    let r = host::mremap(
+        win.g2h(old_addr),
+        old_size as u64,
+        new_size as u64,
+        flags as c_int,
+    );
     if let (Err(_), Some((lo, hi))) = (r, tail) {
         rereserve(emu, lo, hi);
     }
@@ -189,7 +211,14 @@ fn rereserve(emu: &Emulator, from: u64, to: u64) {
 /// The page flags follow the mapping: each page of the new range gets the protection of
 /// the page it came from (a grown tail that of the last old page), and the old range is
 /// cleared unless it stays mapped.
-fn move_page_flags(emu: &Emulator, old: GuestAddr, old_len: u64, new: GuestAddr, new_len: u64, keep_old: bool) {
+fn move_page_flags(
+    emu: &Emulator,
+    old: GuestAddr,
+    old_len: u64,
+    new: GuestAddr,
+    new_len: u64,
+    keep_old: bool,
+) {
     let ps = TARGET_PAGE_SIZE as u64;
     let prot_of = |flags: c_int| {
         let mut prot = flags & PAGE_BITS;
@@ -217,6 +246,10 @@ fn move_page_flags(emu: &Emulator, old: GuestAddr, old_len: u64, new: GuestAddr,
         emu.set_page_flags(new.add(from as abi_ulong), new.add(to as abi_ulong), f);
     }
     if new_len > copied {
-        emu.set_page_flags(new.add(copied as abi_ulong), new.add(new_len as abi_ulong), tail_flags);
+        emu.set_page_flags(
+            new.add(copied as abi_ulong),
+            new.add(new_len as abi_ulong),
+            tail_flags,
+        );
     }
 }

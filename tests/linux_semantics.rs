@@ -1,0 +1,492 @@
+//! The deliberate differences from QEMU 2.3 (COMPATIBILITY.md), checked on our side through
+//! the C ABI with the standalone emulator. The C suite (c-tests/t_fixes.c) runs the same
+//! inputs against the original too, to show its behaviour.
+//!
+//! Every test runs in a reserved guest window (like QEMU's `-R`), so nothing the library
+//! does can touch the test process's own memory.
+
+use std::os::raw::c_int;
+use std::sync::{Mutex, MutexGuard};
+
+use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
+use qemu_user_mmap::ffi::*;
+use qemu_user_mmap::standalone::{self, Config};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const PS: abi_ulong = TARGET_PAGE_SIZE;
+const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
+const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+const FIXED: c_int = ANON | libc::MAP_FIXED;
+const RESERVED: u64 = 1 << 28;
+
+/// A fresh guest: the emulator side re-initialised with a 256 MiB reserved window.
+struct Guest {
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Guest {
+    fn new(host_page_size: u64) -> Guest {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        standalone::init(&Config {
+            host_page_size,
+            reserved_va: RESERVED,
+            guest_base: 0,
+            mmap_min_addr: 0x10000,
+        })
+        .expect("init");
+        Guest { _serial: serial }
+    }
+
+    fn host(&self, g: abi_ulong) -> *mut u8 {
+        (standalone::window().0 + g as u64) as *mut u8
+    }
+
+    fn fill(&self, g: abi_ulong, len: abi_ulong, byte: u8) {
+        // SAFETY: the caller maps [g, g + len) writable first.
+        unsafe { std::ptr::write_bytes(self.host(g), byte, len as usize) }
+    }
+
+    fn all(&self, g: abi_ulong, len: abi_ulong, byte: u8) -> bool {
+        // SAFETY: the caller maps [g, g + len) readable first.
+        unsafe { std::slice::from_raw_parts(self.host(g), len as usize) }
+            .iter()
+            .all(|&b| b == byte)
+    }
+
+    fn flags(&self, g: abi_ulong) -> c_int {
+        standalone::page_get_flags(g as _)
+    }
+
+    /// The host protection of the guest page at `g`, from /proc/self/maps (None: unmapped).
+    fn host_prot(&self, g: abi_ulong) -> Option<String> {
+        let addr = self.host(g) as u64;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        maps.lines().find_map(|line| {
+            let (range, rest) = line.split_once(' ')?;
+            let (lo, hi) = range.split_once('-')?;
+            let (lo, hi) = (
+                u64::from_str_radix(lo, 16).ok()?,
+                u64::from_str_radix(hi, 16).ok()?,
+            );
+            (lo <= addr && addr < hi).then(|| rest[..3].to_string())
+        })
+    }
+}
+
+/// A fixed place in the middle of the window, clear of the top where searches start.
+const BASE: abi_ulong = 0x0100_0000;
+
+fn map_at(start: abi_ulong, len: abi_ulong, prot: c_int) -> abi_ulong {
+    let r = map(start, len, prot, FIXED);
+    assert_eq!(r, start as abi_long, "mapping at {start:#x}");
+    start
+}
+
+fn errno() -> c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap()
+}
+
+fn map(start: abi_ulong, len: abi_ulong, prot: c_int, flags: c_int) -> abi_long {
+    target_mmap(start, len, prot, flags, -1, 0)
+}
+
+#[test]
+fn zero_and_overflowing_lengths_fail_like_linux() {
+    let _g = Guest::new(0);
+    assert_eq!(map(0, 0, RW, ANON), -1);
+    assert_eq!(errno(), libc::EINVAL);
+    assert_eq!(
+        map(0, abi_ulong::MAX - 5, RW, ANON),
+        -1,
+        "a length that wraps when aligned"
+    );
+    assert_eq!(errno(), libc::ENOMEM);
+    assert_eq!(
+        map(0, (RESERVED + 0x1000) as abi_ulong, RW, ANON),
+        -1,
+        "longer than the guest space"
+    );
+    assert_eq!(errno(), libc::ENOMEM);
+}
+
+#[test]
+fn fixed_ranges_are_checked_against_the_guest_space() {
+    let g = Guest::new(0);
+    let top = RESERVED as abi_ulong;
+    assert_eq!(map(top - PS, 2 * PS, RW, FIXED), -1);
+    assert_eq!(errno(), libc::ENOMEM);
+    assert_eq!(map(top, PS, RW, FIXED), -1);
+    assert_eq!(errno(), libc::ENOMEM);
+    assert_eq!(g.flags(top - PS), 0, "nothing changed");
+    assert_eq!(
+        g.host_prot(top - PS).as_deref(),
+        Some("---"),
+        "the reservation is intact"
+    );
+    // The last page inside the window works.
+    assert_eq!(map(top - PS, PS, RW, FIXED), (top - PS) as abi_long);
+    assert_eq!(target_munmap(top - PS, PS), 0);
+    assert_eq!(target_munmap(top - PS, 2 * PS), -libc::EINVAL);
+    assert_eq!(target_munmap(abi_ulong::MAX & !(PS - 1), PS), -libc::EINVAL);
+    assert_eq!(target_mprotect(top, PS, RW), -libc::ENOMEM);
+    assert_eq!(target_msync(top, PS, libc::MS_SYNC), -libc::ENOMEM);
+}
+
+#[test]
+fn mprotect_refuses_holes_and_unknown_bits() {
+    let g = Guest::new(0);
+    let a = map_at(BASE, 4 * PS, RW);
+    assert_eq!(target_munmap(a + PS, PS), 0);
+    assert_eq!(target_mprotect(a, 4 * PS, libc::PROT_READ), -1);
+    assert_eq!(errno(), libc::ENOMEM);
+    assert_eq!(g.flags(a) & 7, RW, "nothing changed before the hole");
+    assert_eq!(
+        g.host_prot(a + PS).as_deref(),
+        Some("---"),
+        "the hole stays reserved"
+    );
+    assert_eq!(
+        target_mprotect(a, PS, libc::PROT_READ | 0x100),
+        -libc::EINVAL
+    );
+    assert_eq!(
+        target_mprotect(a, PS, libc::PROT_READ | libc::PROT_GROWSDOWN),
+        0,
+        "syscall.c may pass GROWSDOWN"
+    );
+    assert_eq!(g.flags(a) & 7, libc::PROT_READ);
+    assert_eq!(
+        target_mprotect(a, 0, 0x100),
+        0,
+        "a zero length succeeds first, as on Linux"
+    );
+}
+
+#[test]
+fn mprotect_dropping_exec_invalidates_translations() {
+    let _g = Guest::new(0);
+    let a = map(0, PS, libc::PROT_READ | libc::PROT_EXEC, ANON) as abi_ulong;
+    let before = standalone::call_counts().2;
+    assert_eq!(target_mprotect(a, PS, libc::PROT_READ | libc::PROT_EXEC), 0);
+    assert_eq!(
+        standalone::call_counts().2,
+        before,
+        "exec kept: nothing to drop"
+    );
+    assert_eq!(target_mprotect(a, PS, libc::PROT_READ), 0);
+    assert_eq!(standalone::call_counts().2, before + 1);
+}
+
+#[test]
+fn mremap_shrink_keeps_the_neighbour_and_reserves_the_tail() {
+    let g = Guest::new(0);
+    let a = map_at(BASE, 4 * PS, RW);
+    // The neighbour right after the mapping.
+    assert_eq!(map(a + 4 * PS, PS, RW, FIXED), (a + 4 * PS) as abi_long);
+    g.fill(a + 4 * PS, PS, 0x5a);
+    assert_eq!(target_mremap(a, 4 * PS, PS, 0, 0), a as abi_long);
+    assert!(g.all(a + 4 * PS, PS, 0x5a), "the neighbour keeps its data");
+    assert_eq!(g.flags(a + 4 * PS) & 7, RW);
+    assert_eq!(g.flags(a + PS), 0);
+    assert_eq!(
+        g.host_prot(a + PS).as_deref(),
+        Some("---"),
+        "the freed tail is reserved again"
+    );
+    assert_eq!(g.host_prot(a + 3 * PS).as_deref(), Some("---"));
+}
+
+#[test]
+fn mremap_grows_in_place_under_reserved_va() {
+    let g = Guest::new(0);
+    let a = map_at(BASE, PS, RW);
+    g.fill(a, PS, 7);
+    // Make sure the next pages are free.
+    assert_eq!(target_munmap(a + PS, 16 * PS), 0);
+    assert_eq!(target_mremap(a, PS, 16 * PS, 0, 0), a as abi_long);
+    assert!(g.all(a, PS, 7));
+    assert_eq!(g.flags(a + 15 * PS) & 7, RW);
+    g.fill(a + 15 * PS, PS, 1);
+    // Into a used page it fails, and changes nothing.
+    assert_eq!(map(a + 17 * PS, PS, RW, FIXED), (a + 17 * PS) as abi_long);
+    assert_eq!(target_mremap(a, 16 * PS, 18 * PS, 0, 0), -1);
+    assert_eq!(errno(), libc::ENOMEM);
+    assert_eq!(g.flags(a + 16 * PS), 0);
+    assert_eq!(g.host_prot(a + 16 * PS).as_deref(), Some("---"));
+}
+
+#[test]
+fn mremap_checks_arguments_and_ranges() {
+    let g = Guest::new(0);
+    let a = map_at(BASE, 2 * PS, RW);
+    assert_eq!(
+        target_mremap(a, 0, PS, 0, 0),
+        -1,
+        "old_size 0 needs MREMAP_MAYMOVE"
+    );
+    assert_eq!(errno(), libc::EINVAL);
+    assert_eq!(target_mremap(a, PS, 0, 0, 0), -1);
+    assert_eq!(errno(), libc::EINVAL);
+    assert_eq!(target_mremap(a, PS, PS, 0x100, 0), -1, "unknown flag");
+    assert_eq!(errno(), libc::EINVAL);
+    let free = a + 64 * PS;
+    assert_eq!(target_munmap(free, PS), 0);
+    assert_eq!(
+        target_mremap(free, PS, 2 * PS, libc::MREMAP_MAYMOVE as _, 0),
+        -1,
+        "old range not mapped"
+    );
+    assert_eq!(errno(), libc::EFAULT);
+    let top = RESERVED as abi_ulong;
+    let fixed = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as _;
+    assert_eq!(
+        target_mremap(a, PS, PS, fixed, top),
+        -1,
+        "new range outside the guest space"
+    );
+    assert_eq!(errno(), libc::EINVAL);
+    assert_eq!(
+        target_mremap(top - PS, 2 * PS, PS, 0, 0),
+        -1,
+        "old range outside the guest space"
+    );
+    assert_eq!(errno(), libc::EFAULT);
+    assert_eq!(g.flags(a) & 7, RW, "nothing changed");
+}
+
+#[test]
+fn mremap_move_keeps_per_page_protections_and_invalidates_both_ranges() {
+    // With 64 KiB host pages one host mapping holds guest pages of different protection
+    // (the host page gets their union): the move must keep each page's own.
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    const HP: abi_ulong = 65536;
+    let a = map_at(BASE, HP, RW);
+    g.fill(a, HP, 9);
+    assert_eq!(target_mprotect(a + PS, PS, libc::PROT_READ), 0);
+    let tb_before = standalone::call_counts().2;
+    let b = target_mremap(a, HP, 2 * HP, libc::MREMAP_MAYMOVE as _, 0);
+    assert!(b > 0 && b as abi_ulong != a, "moved: {b:#x}");
+    let b = b as abi_ulong;
+    assert_eq!(
+        standalone::call_counts().2,
+        tb_before + 2,
+        "old and new ranges"
+    );
+    assert_eq!(g.flags(b) & 7, RW);
+    assert_eq!(
+        g.flags(b + PS) & 7,
+        libc::PROT_READ,
+        "2.3 gives every page the first page's"
+    );
+    assert_eq!(g.flags(b + 2 * PS) & 7, RW);
+    assert_eq!(
+        g.flags(b + HP) & 7,
+        RW,
+        "the grown tail takes the last page's protection"
+    );
+    assert!(g.all(b, HP, 9));
+    assert_eq!(g.flags(a), 0);
+    assert_eq!(
+        g.host_prot(a).as_deref(),
+        Some("---"),
+        "the old range is reserved again"
+    );
+}
+
+#[test]
+fn failed_move_keeps_the_old_mapping() {
+    let g = Guest::new(0);
+    let a = map_at(BASE, 2 * PS, RW);
+    g.fill(a, 2 * PS, 3);
+    // Two host mappings of different protection: the host refuses to move them as one.
+    assert_eq!(target_mprotect(a + PS, PS, libc::PROT_READ), 0);
+    let r = target_mremap(a, 2 * PS, 4 * PS, libc::MREMAP_MAYMOVE as _, 0);
+    assert_eq!(r, -1);
+    assert_eq!(errno(), libc::EFAULT);
+    assert!(g.all(a, 2 * PS, 3), "the data is still there");
+    assert_eq!(g.flags(a) & 7, RW);
+    assert_eq!(g.flags(a + PS) & 7, libc::PROT_READ);
+}
+
+#[test]
+fn fixed_noreplace_refuses_occupied_ranges() {
+    let g = Guest::new(0);
+    let noreplace = ANON | 0x10_0000;
+    let a = map_at(BASE, 2 * PS, RW);
+    g.fill(a, 2 * PS, 4);
+    assert_eq!(map(a + PS, 2 * PS, RW, noreplace), -1);
+    assert_eq!(errno(), libc::EEXIST);
+    assert!(g.all(a, 2 * PS, 4));
+    let free = a + 32 * PS;
+    assert_eq!(target_munmap(free, 2 * PS), 0);
+    assert_eq!(
+        map(free, 2 * PS, RW, noreplace),
+        free as abi_long,
+        "exactly its address"
+    );
+}
+
+#[test]
+fn address_search_stays_above_mmap_min_addr() {
+    let _g = Guest::new(0);
+    // Fill the whole window with 1 MiB mappings: every result is above mmap_min_addr.
+    let mut count = 0;
+    loop {
+        let r = map(0, 1 << 20, libc::PROT_NONE, ANON);
+        if r == -1 {
+            assert_eq!(errno(), libc::ENOMEM);
+            break;
+        }
+        assert!(r as u64 >= 0x10000, "{r:#x} is below mmap_min_addr");
+        count += 1;
+        assert!(count <= 256, "more mappings than fit");
+    }
+    assert!(count >= 250);
+}
+
+#[test]
+fn anonymous_fragments_read_as_zero() {
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    let a = map(0, 65536, RW, ANON) as abi_ulong;
+    g.fill(a, 65536, 0xaa);
+    assert_eq!(target_munmap(a + PS, PS), 0);
+    assert_eq!(map(a + PS, PS, RW, FIXED), (a + PS) as abi_long);
+    assert!(g.all(a + PS, PS, 0), "fresh anonymous memory is zero");
+    assert!(g.all(a, PS, 0xaa), "the neighbours keep their data");
+    // Read-only too.
+    assert_eq!(
+        map(a + 2 * PS, PS, libc::PROT_READ, FIXED),
+        (a + 2 * PS) as abi_long
+    );
+    assert!(g.all(a + 2 * PS, PS, 0));
+}
+
+fn temp_file(len: usize, byte: u8) -> std::fs::File {
+    use std::io::Write;
+    let mut f = tempfile();
+    f.write_all(&vec![byte; len]).unwrap();
+    f
+}
+
+fn tempfile() -> std::fs::File {
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!(
+        "qum-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    f
+}
+
+#[test]
+fn read_fallback_reads_everything_and_refuses_shared() {
+    use std::os::fd::AsRawFd;
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    // A file shorter than the mapping, at an offset not congruent to the address.
+    let f = temp_file(PS as usize + 100, 0x33);
+    let a = map(0, 65536, RW, ANON) as abi_ulong;
+    g.fill(a, 65536, 0xee);
+    let r = target_mmap(
+        a + PS,
+        2 * PS,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE | libc::MAP_FIXED,
+        f.as_raw_fd(),
+        0,
+    );
+    assert_eq!(r, (a + PS) as abi_long);
+    assert!(g.all(a + PS, PS + 100, 0x33));
+    assert!(
+        g.all(a + 2 * PS + 100, PS - 100, 0),
+        "zero past end of file"
+    );
+    let shared = libc::MAP_SHARED | libc::MAP_FIXED;
+    assert_eq!(
+        target_mmap(a + 4 * PS, PS, libc::PROT_READ, shared, f.as_raw_fd(), 0),
+        -1
+    );
+    assert_eq!(errno(), libc::EINVAL);
+    assert!(g.all(a + 4 * PS, PS, 0xee), "nothing changed");
+}
+
+#[test]
+fn shared_writable_fragment_sets_errno() {
+    use std::os::fd::AsRawFd;
+    let _g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    let f = temp_file(65536, 1);
+    let a = map(0, 65536, RW, ANON) as abi_ulong;
+    // Offset congruent to the address, but only part of the host page: a fragment.
+    let shared = libc::MAP_SHARED | libc::MAP_FIXED;
+    // SAFETY: setting errno to a marker value.
+    unsafe { *libc::__errno_location() = 0 };
+    assert_eq!(
+        target_mmap(a + PS, PS, RW, shared, f.as_raw_fd(), PS as abi_ulong),
+        -1
+    );
+    assert_eq!(errno(), libc::EINVAL, "never a stale errno");
+}
+
+#[test]
+fn big_target_pages_show_the_whole_page_holding_end_of_file() {
+    use std::os::fd::AsRawFd;
+    let g = Guest::new(0);
+    // SAFETY: sysconf has no preconditions.
+    let real = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as abi_ulong;
+    if PS <= real {
+        return;
+    }
+    let f = temp_file(100, 0x44);
+    let a = target_mmap(
+        BASE,
+        3 * PS,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE | libc::MAP_FIXED,
+        f.as_raw_fd(),
+        0,
+    );
+    assert_eq!(a, BASE as abi_long);
+    assert!(g.all(BASE, 100, 0x44));
+    assert!(
+        g.all(BASE + 100, PS - 100, 0),
+        "the rest of the target page reads as zero"
+    );
+    for p in 0..3 {
+        assert_eq!(
+            g.flags(BASE + p * PS) & 7,
+            libc::PROT_READ,
+            "the whole length is mapped"
+        );
+    }
+    // Mapping at or past end of file is no longer a negative length.
+    let b = target_mmap(
+        0,
+        2 * PS,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE,
+        f.as_raw_fd(),
+        PS,
+    );
+    assert!(b > 0, "{b}");
+    assert_eq!(g.flags(b as abi_ulong + PS) & 7, libc::PROT_READ);
+}
