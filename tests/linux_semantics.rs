@@ -1,4 +1,5 @@
 //! The deliberate differences from QEMU 2.3 (COMPATIBILITY.md), checked on our side through
+#![allow(clippy::unnecessary_cast)] // abi_ulong is u32 or u64 depending on the target
 //! the C ABI with the standalone emulator. The C suite (c-tests/t_fixes.c) runs the same
 //! inputs against the original too, to show its behaviour.
 //!
