@@ -1,10 +1,12 @@
 //! The deliberate differences from QEMU 2.3 (COMPATIBILITY.md), checked on our side through
-#![allow(clippy::unnecessary_cast)] // abi_ulong is u32 or u64 depending on the target
 //! the C ABI with the standalone emulator. The C suite (c-tests/t_fixes.c) runs the same
 //! inputs against the original too, to show its behaviour.
 //!
 //! Every test runs in a reserved guest window (like QEMU's `-R`), so nothing the library
 //! does can touch the test process's own memory.
+
+// abi_ulong is u32 or u64 depending on the target.
+#![allow(clippy::unnecessary_cast)]
 
 use std::os::raw::c_int;
 use std::sync::{Mutex, MutexGuard};
