@@ -14,6 +14,8 @@
 
 TARGET     ?= x86_64
 GUEST_BASE ?= yes
+# `make TARGET_CONFIG=<QEMU build>/<target>-linux-user/config-target.mak`: the swap kit.
+include c-tests/qemu-kit/kit.mk
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -100,7 +102,7 @@ header-check:
 	$(CARGO) test --quiet --test header
 
 # ---- tests --------------------------------------------------------------
-check: check-rust check-symbols check-c check-diff
+check: check-rust check-symbols check-c check-diff check-kit check-install check-preload
 	@echo "make check: all suites passed"
 
 check-rust:
@@ -132,6 +134,9 @@ check-c: matrix-libs
 check-diff: matrix-libs
 	@if [ -f c-tests/diff/Makefile ]; then $(MAKE) -C c-tests/diff check-all; \
 	else echo "check-diff: no differential suite yet"; fi
+
+# ---- the LD_PRELOAD tool (make preload, run-preload PROG=..., check-preload) ----
+include c-tests/preload/preload.mk
 
 # ---- install ------------------------------------------------------------
 install: lib

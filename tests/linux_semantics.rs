@@ -493,3 +493,26 @@ fn big_target_pages_show_the_whole_page_holding_end_of_file() {
     assert!(b > 0, "{b}");
     assert_eq!(g.flags(b as abi_ulong + PS) & 7, libc::PROT_READ);
 }
+
+#[test]
+fn non_fixed_file_maps_at_unaligned_offsets_see_the_whole_range() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    let mut f = tempfile();
+    let data: Vec<u8> = (0..0x40000u64).map(|i| (i / PS as u64) as u8 + 1).collect();
+    f.write_all(&data).unwrap();
+    // The offset is a target page but not a host page: the guest sees offset..offset+len.
+    let len = 0x20000 as abi_ulong;
+    let r = target_mmap(0, len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), PS);
+    assert!(r > 0);
+    let r = r as abi_ulong;
+    // SAFETY: [r, r + len) was just mapped readable.
+    let seen = unsafe { std::slice::from_raw_parts(g.host(r), len as usize) };
+    let want = &data[PS as usize..(PS + len) as usize];
+    let wrong = seen.iter().zip(want).position(|(a, b)| a != b);
+    assert_eq!(wrong, None, "2.3 shows zeros in the last {PS} bytes");
+}

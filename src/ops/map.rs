@@ -173,9 +173,13 @@ fn map_anywhere(
         }
     };
     if !anonymous {
+        // From the host page holding `offset` to the end of the guest's range (2.3 maps only
+        // `len` bytes from there, so the guest's last `offset - host_offset` bytes missed the
+        // file).
+        let file_len = len as u64 + (offset - host_offset) as u64;
         if let Err(e) = host::mmap(
             win.g2h(start),
-            len as u64,
+            file_len,
             prot,
             flags | libc::MAP_FIXED,
             fd,

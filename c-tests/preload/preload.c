@@ -1,0 +1,495 @@
+/*
+ * libqemu_user_mmap_preload.so: run a native program with its own mmap, mmap64, munmap,
+ * mprotect, mremap and msync going through qemu-user-mmap (target_mmap & co.), as if the
+ * process were a QEMU 2.3 guest with guest base 0 and no reserved guest space.
+ *
+ *   LD_PRELOAD=build/preload/libqemu_user_mmap_preload.so ls -lR /usr
+ *   QEMU_USER_MMAP_PAGESIZE=65536 LD_PRELOAD=... python3 script.py     (like QEMU's -p 65536)
+ *
+ * Environment:
+ *   QEMU_USER_MMAP_PAGESIZE=N        emulate a host page of N bytes (a power of two; default:
+ *                                    the real page size). Like QEMU's -p / QEMU_PAGESIZE.
+ *   QEMU_USER_MMAP_PRELOAD_STATS=F   at exit, append one line of call counts to the file F.
+ *
+ * What the wrappers do, in order:
+ *   1. Before the library is initialised (the constructor below), or when the calling thread
+ *      is already inside a wrapper (the library's own allocations, a signal handler that
+ *      interrupted a wrapper), the call goes straight to the kernel (syscall(2)): the library
+ *      is built with the `preload` feature, whose host calls are raw system calls too, so
+ *      nothing here ever recurses into these symbols.
+ *   2. The arguments are converted the way QEMU 2.3's syscall layer converts a guest's: the
+ *      mmap flags go through its table (only SHARED, PRIVATE, FIXED, ANONYMOUS, GROWSDOWN,
+ *      DENYWRITE, EXECUTABLE, LOCKED and NORESERVE survive, plus MAP_FIXED_NOREPLACE, which
+ *      the library understands: MAP_POPULATE, MAP_STACK, MAP_HUGETLB, MAP_32BIT... are
+ *      dropped), prot is passed as is.
+ *   3. The library call runs under mmap_lock(), with the results converted back to libc's
+ *      conventions: a literal -EINVAL from target_munmap/target_mprotect/target_msync (or
+ *      from target_mmap's one odd path) becomes -1 with errno; errno is left untouched on
+ *      success. The library's own answers are kept otherwise: mmap of length 0 returns the
+ *      hint (success), as QEMU 2.3 answers a guest.
+ *   4. fork(): pthread_atfork handlers call mmap_fork_start / mmap_fork_end(child), as QEMU's
+ *      fork_start/fork_end do.
+ *
+ * Host pages larger than the target page (QEMU_USER_MMAP_PAGESIZE=65536): the library then
+ * keeps several guest pages per "host page" and decides from the page flags whether the
+ * rest of a host page is in use. In QEMU every guest mapping is in the page table; here the
+ * C library and ld.so also map memory on their own (malloc's large chunks, thread stacks,
+ * dlopen) through glibc-internal calls this tool cannot see. So before each call, for the
+ * target pages that share a host page with the call's range, the tool makes the page table
+ * tell the truth about such foreign memory (mincore(2) says whether a page is mapped,
+ * /proc/self/maps gives its protection), and marks the host-page tails that the library
+ * itself mapped but did not give the program ("leftovers"), so that the library sees them
+ * exactly as QEMU would (free, its own) and releases them as QEMU would.
+ *
+ * Copyright (c) 2003 Fabrice Bellard (the design of linux-user/mmap.c); GPL-2.0-or-later.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef TARGET_PAGE_BITS
+#define TARGET_PAGE_BITS 12
+#endif
+#ifndef TARGET_VIRT_ADDR_SPACE_BITS
+#define TARGET_VIRT_ADDR_SPACE_BITS 47
+#endif
+#define TPS ((uintptr_t)1 << TARGET_PAGE_BITS)
+
+/* ---- the library (standalone build for the host's own target, 64-bit abi_ulong) ---- */
+typedef unsigned long abi_ulong;
+typedef long abi_long;
+extern abi_long target_mmap(abi_ulong start, abi_ulong len, int prot, int flags, int fd,
+                            abi_ulong offset);
+extern int target_munmap(abi_ulong start, abi_ulong len);
+extern int target_mprotect(abi_ulong start, abi_ulong len, int prot);
+extern abi_long target_mremap(abi_ulong old_addr, abi_ulong old_size, abi_ulong new_size,
+                              unsigned long flags, abi_ulong new_addr);
+extern int target_msync(abi_ulong start, abi_ulong len, int flags);
+extern void mmap_lock(void);
+extern void mmap_unlock(void);
+extern void mmap_fork_start(void);
+extern void mmap_fork_end(int child);
+extern int page_get_flags(abi_ulong address);
+extern void page_set_flags(abi_ulong start, abi_ulong end, int flags);
+extern int qemu_user_mmap_standalone_init(unsigned long host_page_size, unsigned long reserved_va,
+                                          unsigned long guest_base);
+extern uintptr_t qemu_host_page_size;
+extern uintptr_t qemu_real_host_page_size;
+
+#define PAGE_VALID 0x8
+/* Tool-only page-flag bits (QEMU 2.3 uses up to 0x20). */
+#define TOOL_LEFTOVER 0x100 /* mapped by the library, not part of any program mapping */
+#define TOOL_FOREIGN 0x200  /* mapped by someone else (glibc internals, ld.so) */
+
+/* ---- state ---- */
+static volatile int initialised;
+static int fragments; /* host page larger than the target page */
+static __thread int inside __attribute__((tls_model("initial-exec")));
+static const char *stats_path;
+
+enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_MREMAP, C_MSYNC, C_RAW, C_FOREIGN, C_LEFTOVER, C_N };
+static unsigned long counts[C_N];
+static void count(int i) { __atomic_fetch_add(&counts[i], 1, __ATOMIC_RELAXED); }
+
+/* ---- raw system calls ---- */
+static void *raw_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
+{
+    return (void *)syscall(SYS_mmap, a, l, (long)p, (long)f, (long)fd, (long)o);
+}
+static int raw_munmap(void *a, size_t l) { return (int)syscall(SYS_munmap, a, l); }
+static int raw_mprotect(void *a, size_t l, int p) { return (int)syscall(SYS_mprotect, a, l, (long)p); }
+static void *raw_mremap(void *a, size_t o, size_t n, int f, void *na)
+{
+    return (void *)syscall(SYS_mremap, a, o, n, (long)f, na);
+}
+static int raw_msync(void *a, size_t l, int f) { return (int)syscall(SYS_msync, a, l, (long)f); }
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+/* QEMU 2.3's mmap_flags_tbl (syscall.c): the flags a guest's mmap keeps; plus
+ * MAP_FIXED_NOREPLACE, which the library understands (later QEMUs pass it too). */
+static int qemu_flags(int flags)
+{
+    return flags & (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN |
+                    MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE |
+                    MAP_FIXED_NOREPLACE);
+}
+
+/* ---- the page table vs. reality, for host pages shared by several target pages ---- */
+
+static int page_mapped(uintptr_t p)
+{
+    unsigned char v[16];
+    uintptr_t real = qemu_real_host_page_size;
+    uintptr_t a = p & ~(real - 1);
+    int saved = errno;
+    int r = (int)syscall(SYS_mincore, (void *)a, real, v);
+    errno = saved;
+    return r == 0;
+}
+
+/* Pages past the top of the target's address space cannot be described to page_set_flags
+ * (QEMU 2.3 asserts end < 1 << TARGET_VIRT_ADDR_SPACE_BITS); leave them alone. */
+static int describable(uintptr_t p)
+{
+    return TARGET_VIRT_ADDR_SPACE_BITS >= 64 ||
+           p + TPS < ((uintptr_t)1 << TARGET_VIRT_ADDR_SPACE_BITS);
+}
+
+#define MAX_CANDIDATES 64
+struct candidate {
+    uintptr_t page;
+    int prot;
+};
+
+static uintptr_t parse_hex(const char **s)
+{
+    uintptr_t v = 0;
+    for (;;) {
+        char c = **s;
+        int d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else break;
+        v = v * 16 + d;
+        (*s)++;
+    }
+    return v;
+}
+
+/* Fills in the protection of each candidate page from /proc/self/maps (sorted input). */
+static void protections_from_maps(struct candidate *c, int n)
+{
+    static char buf[65536];
+    static char line[512];
+    size_t ll = 0;
+    int saved = errno;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    for (int i = 0; i < n; i++) c[i].prot = PROT_READ | PROT_WRITE | PROT_EXEC; /* if unknown */
+    if (fd < 0) { errno = saved; return; }
+    for (;;) {
+        long got = syscall(SYS_read, fd, buf, sizeof buf);
+        if (got <= 0) break;
+        for (long i = 0; i < got; i++) {
+            if (buf[i] != '\n') {
+                if (ll < sizeof line - 1) line[ll++] = buf[i];
+                continue;
+            }
+            line[ll] = 0;
+            ll = 0;
+            const char *s = line;
+            uintptr_t lo = parse_hex(&s);
+            if (*s++ != '-') continue;
+            uintptr_t hi = parse_hex(&s);
+            if (*s++ != ' ') continue;
+            int prot = (s[0] == 'r' ? PROT_READ : 0) | (s[1] == 'w' ? PROT_WRITE : 0) |
+                       (s[2] == 'x' ? PROT_EXEC : 0);
+            for (int k = 0; k < n; k++)
+                if (c[k].page >= lo && c[k].page < hi) c[k].prot = prot;
+        }
+    }
+    syscall(SYS_close, fd);
+    errno = saved;
+}
+
+/* Before a call on [start, end): make the flags of the target pages in [lo, start) and
+ * [end, hi) (the parts of the first and last host pages outside the range) tell the truth. */
+static void refresh_window(uintptr_t lo, uintptr_t start, uintptr_t end, uintptr_t hi)
+{
+    struct candidate c[MAX_CANDIDATES];
+    int n = 0;
+    for (int side = 0; side < 2; side++) {
+        uintptr_t a = side ? end : lo, b = side ? hi : start;
+        for (uintptr_t p = a; p < b && p >= a; p += TPS) {
+            if (!describable(p)) continue;
+            int f = page_get_flags(p);
+            int mapped = page_mapped(p);
+            if (f & TOOL_LEFTOVER) {
+                /* The library's own: free, as QEMU sees it. */
+                page_set_flags(p, p + TPS, 0);
+            } else if (f == 0 || (f & TOOL_FOREIGN)) {
+                if (mapped && n < MAX_CANDIDATES) c[n++].page = p;
+                else if (f) page_set_flags(p, p + TPS, 0);
+            } else if (!mapped) {
+                /* Tracked, but unmapped behind the library's back. */
+                page_set_flags(p, p + TPS, 0);
+            }
+        }
+    }
+    if (n == 0) return;
+    protections_from_maps(c, n);
+    for (int i = 0; i < n; i++) {
+        page_set_flags(c[i].page, c[i].page + TPS, c[i].prot | PAGE_VALID | TOOL_FOREIGN);
+        count(C_FOREIGN);
+    }
+}
+
+/* After a call: target pages in [a, b) that are mapped but belong to no mapping of the
+ * program are the library's leftovers. */
+static void mark_leftovers(uintptr_t a, uintptr_t b)
+{
+    for (uintptr_t p = a; p < b && p >= a; p += TPS) {
+        if (!describable(p)) continue;
+        if (page_get_flags(p) == 0 && page_mapped(p)) {
+            page_set_flags(p, p + TPS, TOOL_LEFTOVER);
+            count(C_LEFTOVER);
+        }
+    }
+}
+
+struct window {
+    int on;
+    uintptr_t lo, start, end, hi;
+};
+
+/* The host-page window around [start, start + len) for a call that fragments. */
+static struct window window_of(uintptr_t start, size_t len)
+{
+    struct window w = {0, 0, 0, 0, 0};
+    uintptr_t hps = qemu_host_page_size;
+    uintptr_t l = (len + TPS - 1) & ~(TPS - 1);
+    if (!fragments || (start & (TPS - 1)) || l == 0 || start + l < start) return w;
+    w.start = start;
+    w.end = start + l;
+    w.lo = start & ~(hps - 1);
+    w.hi = (w.end + hps - 1) & ~(hps - 1);
+    if (w.hi < w.end) w.hi = w.end; /* the top of the address space */
+    w.on = w.lo < w.start || w.end < w.hi;
+    return w;
+}
+
+static void before(struct window *w)
+{
+    if (w->on) refresh_window(w->lo, w->start, w->end, w->hi);
+}
+
+static void after(struct window *w)
+{
+    if (w->on) {
+        mark_leftovers(w->lo, w->start);
+        mark_leftovers(w->start, w->end); /* pages a munmap had to leave mapped */
+        mark_leftovers(w->end, w->hi);
+    }
+}
+
+/* ---- entry and exit of a wrapper ---- */
+
+static int enter(void)
+{
+    if (!initialised || inside) {
+        count(C_RAW);
+        return 0;
+    }
+    inside = 1;
+    mmap_lock();
+    return 1;
+}
+
+static void leave(void)
+{
+    mmap_unlock();
+    inside = 0;
+}
+
+static int c_status(int r, int saved_errno)
+{
+    if (r == 0) {
+        errno = saved_errno;
+        return 0;
+    }
+    if (r < -1) errno = -r; /* a literal -EINVAL from the library */
+    return -1;
+}
+
+static void *c_address(abi_long r, int saved_errno)
+{
+    if (r == -1) return MAP_FAILED;
+    if (r < 0 && r >= -4095) { /* target_mmap's odd path: a target_mprotect status */
+        errno = (int)-r;
+        return MAP_FAILED;
+    }
+    errno = saved_errno;
+    return (void *)(uintptr_t)r;
+}
+
+/* ---- the interposed functions ---- */
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
+{
+    if (!enter()) return raw_mmap(addr, len, prot, flags, fd, offset);
+    int saved = errno;
+    int f = qemu_flags(flags);
+    struct window w = {0, 0, 0, 0, 0};
+    int fixed = f & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    if (fixed) {
+        w = window_of((uintptr_t)addr, len);
+        before(&w);
+    }
+    abi_long r = target_mmap((abi_ulong)(uintptr_t)addr, len, prot, f, fd, (abi_ulong)offset);
+    if (fixed) {
+        after(&w);
+    } else if (fragments && r != -1 && !(r < 0 && r >= -4095) && len != 0) {
+        /* The library mapped whole host pages from F = r - delta; what lies outside
+         * [r, r + len) in them is its own. */
+        uintptr_t hps = qemu_host_page_size;
+        uintptr_t delta = (uintptr_t)offset & (hps - 1) & ~(TPS - 1);
+        uintptr_t l = (len + TPS - 1) & ~(TPS - 1);
+        uintptr_t from = (uintptr_t)r - delta;
+        uintptr_t to = from + ((l + delta + hps - 1) & ~(hps - 1));
+        if (f & MAP_ANONYMOUS) from = (uintptr_t)r, to = from + ((l + delta + hps - 1) & ~(hps - 1));
+        mark_leftovers(from, (uintptr_t)r);
+        mark_leftovers((uintptr_t)r + l, to);
+    }
+    leave();
+    count(C_MMAP);
+    return c_address(r, saved);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
+    __attribute__((alias("mmap")));
+
+int munmap(void *addr, size_t len)
+{
+    if (!enter()) return raw_munmap(addr, len);
+    int saved = errno;
+    struct window w = window_of((uintptr_t)addr, len);
+    before(&w);
+    int r = target_munmap((abi_ulong)(uintptr_t)addr, len);
+    after(&w);
+    leave();
+    count(C_MUNMAP);
+    return c_status(r, saved);
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+    if (!enter()) return raw_mprotect(addr, len, prot);
+    int saved = errno;
+    struct window w = window_of((uintptr_t)addr, len);
+    before(&w);
+    int r = target_mprotect((abi_ulong)(uintptr_t)addr, len, prot);
+    after(&w);
+    leave();
+    count(C_MPROTECT);
+    return c_status(r, saved);
+}
+
+void *mremap(void *old, size_t old_size, size_t new_size, int flags, ...)
+{
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    if (!enter()) return raw_mremap(old, old_size, new_size, flags, new_addr);
+    int saved = errno;
+    abi_long r = target_mremap((abi_ulong)(uintptr_t)old, old_size, new_size,
+                               (unsigned long)(unsigned int)flags,
+                               (abi_ulong)(uintptr_t)new_addr);
+    if (fragments && r != -1 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
+        /* Moved into a host-page-aligned reservation by mmap_find_vma: the rest of it is
+         * the library's. */
+        uintptr_t hps = qemu_host_page_size;
+        uintptr_t l = (new_size + TPS - 1) & ~(TPS - 1);
+        if ((uintptr_t)r != (uintptr_t)old)
+            mark_leftovers((uintptr_t)r + l, (uintptr_t)r + ((new_size + hps - 1) & ~(hps - 1)));
+    }
+    leave();
+    count(C_MREMAP);
+    return c_address(r, saved);
+}
+
+int msync(void *addr, size_t len, int flags)
+{
+    if (!enter()) return raw_msync(addr, len, flags);
+    int saved = errno;
+    int r = target_msync((abi_ulong)(uintptr_t)addr, len, flags);
+    leave();
+    count(C_MSYNC);
+    return c_status(r, saved);
+}
+
+/* ---- set-up ---- */
+
+static void fork_prepare(void) { mmap_fork_start(); }
+static void fork_parent(void) { mmap_fork_end(0); }
+static void fork_child(void) { mmap_fork_end(1); }
+
+static void die(const char *msg)
+{
+    syscall(SYS_write, 2, msg, strlen(msg));
+    _exit(1);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+    unsigned long ps = 0;
+    const char *e = getenv("QEMU_USER_MMAP_PAGESIZE");
+    if (e && *e) {
+        char *end;
+        ps = strtoul(e, &end, 0);
+        if (*end || ps == 0 || (ps & (ps - 1)))
+            die("qemu-user-mmap preload: QEMU_USER_MMAP_PAGESIZE: page size must be a power of two\n");
+    }
+    stats_path = getenv("QEMU_USER_MMAP_PRELOAD_STATS");
+    if (qemu_user_mmap_standalone_init(ps, 0, 0) != 0)
+        die("qemu-user-mmap preload: initialisation failed\n");
+    fragments = qemu_host_page_size > TPS;
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    __atomic_store_n(&initialised, 1, __ATOMIC_RELEASE);
+}
+
+static char *put_ul(char *p, unsigned long v)
+{
+    char tmp[24];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+__attribute__((destructor)) static void preload_fini(void)
+{
+    static const char *names[C_N] = {"mmap",    "munmap", "mprotect", "mremap",
+                                     "msync",   "raw",    "foreign",  "leftover"};
+    if (!stats_path || !*stats_path) return;
+    unsigned long total = 0;
+    for (int i = 0; i < C_N; i++) total += __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
+    if (total == 0) return;
+    char line[1024], exe[256];
+    long n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0) n = 0;
+    exe[n] = 0;
+    char *p = line;
+    const char *base = strrchr(exe, '/');
+    base = base ? base + 1 : exe;
+    p = stpcpy(p, base);
+    p = stpcpy(p, " pagesize=");
+    p = put_ul(p, qemu_host_page_size);
+    for (int i = 0; i < C_N; i++) {
+        *p++ = ' ';
+        p = stpcpy(p, names[i]);
+        *p++ = '=';
+        p = put_ul(p, __atomic_load_n(&counts[i], __ATOMIC_RELAXED));
+    }
+    *p++ = '\n';
+    int saved = errno;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, stats_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        syscall(SYS_write, fd, line, (size_t)(p - line));
+        syscall(SYS_close, fd);
+    }
+    errno = saved;
+}

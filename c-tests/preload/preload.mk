@@ -1,0 +1,87 @@
+# c-tests/preload/preload.mk: the LD_PRELOAD tool and its real-program tests.
+#
+# For the lead: include this from the top-level Makefile (anywhere; it does not change the
+# default goal) and add `check-preload` to `check`:
+#
+#     include c-tests/preload/preload.mk
+#     check: ... check-preload
+#
+# Targets:
+#   make preload                          build/preload/libqemu_user_mmap_preload.so
+#   make run-preload PROG="ls -l /"       run a program under the tool
+#   make run-preload PROG="..." PAGESIZE=65536    ... with 64 KiB host pages (QEMU's -p)
+#   make check-preload                    the tool's own tests, then real programs (ls -lR,
+#                                         sort, python3, gcc, git, sqlite3), each compared
+#                                         with its output without the tool, on 4 KiB and
+#                                         64 KiB host pages
+#
+# Needs (Debian packages): gcc make coreutils python3 git sqlite3 (and the Rust toolchain).
+# Variables: CARGO, CC (as in the top-level Makefile), PRELOAD_TIMEOUT (seconds per program
+# run, default 300), PRELOAD_PAGESIZES (default "4096 65536").
+#
+# The tool is built for the host's own architecture as the guest (x86_64 on x86_64,
+# aarch64 on aarch64, ...): the process is its own guest, with guest base 0 and no
+# reserved guest space. Its library is built with the `preload` cargo feature (standalone
+# emulator side + raw system calls) in its own cargo target directory.
+
+PRELOAD_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+CARGO ?= cargo
+CC    ?= gcc
+
+PRELOAD_HOST_ARCH := $(shell uname -m)
+PRELOAD_TARGET    := $(or $(filter x86_64 aarch64 ppc64le s390x,$(PRELOAD_HOST_ARCH)),unsupported)
+PRELOAD_ROW       := $(shell awk -F'\t' -v t='$(PRELOAD_TARGET)' '$$1 == t { print $$2, $$5 }' targets.tsv)
+PRELOAD_DIR       := build/preload
+PRELOAD_CARGO_DIR := build/cargo/preload
+PRELOAD_SO        := $(PRELOAD_DIR)/libqemu_user_mmap_preload.so
+PRELOAD_LIB_A     := $(PRELOAD_CARGO_DIR)/release/libqemu_user_mmap.a
+PRELOAD_SRC       := c-tests/preload/preload.c c-tests/preload/preload.map
+PRELOAD_RUST_SRC  := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
+PRELOAD_TIMEOUT   ?= 300
+PRELOAD_PAGESIZES ?= 4096 65536
+PRELOAD_CFLAGS    := -std=gnu99 -O2 -g -Wall -Wextra -Werror -fPIC \
+	-DTARGET_PAGE_BITS=$(word 1,$(PRELOAD_ROW)) -DTARGET_VIRT_ADDR_SPACE_BITS=$(word 2,$(PRELOAD_ROW))
+
+.PHONY: preload run-preload check-preload check-preload-unit check-preload-real
+
+preload: $(PRELOAD_SO)
+
+$(PRELOAD_LIB_A): $(PRELOAD_RUST_SRC)
+	@if [ '$(PRELOAD_TARGET)' = unsupported ]; then \
+		echo "preload: host architecture $(PRELOAD_HOST_ARCH) has no 64-bit preset" >&2; exit 1; fi
+	QEMU_USER_MMAP_TARGET=$(PRELOAD_TARGET) QEMU_USER_MMAP_GUEST_BASE=yes \
+		$(CARGO) build --release --lib --features preload --target-dir $(PRELOAD_CARGO_DIR)
+	@touch $@
+
+$(PRELOAD_SO): $(PRELOAD_SRC) $(PRELOAD_LIB_A)
+	mkdir -p $(PRELOAD_DIR)
+	$(CC) $(PRELOAD_CFLAGS) -shared -o $@ c-tests/preload/preload.c $(PRELOAD_LIB_A) \
+		-Wl,--version-script=c-tests/preload/preload.map -Wl,-z,defs \
+		-lpthread -ldl -lm -lrt -lgcc_s -lc
+	@# The tool must export exactly the six interposed functions.
+	@exp=$$(nm -D --defined-only $@ | awk '$$2 ~ /^[TWiV]$$/ { print $$3 }' | sed 's/@.*//' | sort | tr '\n' ' '); \
+	if [ "$$exp" != "mmap mmap64 mprotect mremap msync munmap " ]; then \
+		echo "preload: unexpected exports: $$exp" >&2; rm -f $@; exit 1; fi
+
+run-preload: $(PRELOAD_SO)
+	@if [ -z '$(PROG)' ]; then echo 'usage: make run-preload PROG="command args" [PAGESIZE=65536]' >&2; exit 2; fi
+	QEMU_USER_MMAP_PAGESIZE=$(PAGESIZE) LD_PRELOAD=$(abspath $(PRELOAD_SO)) $(PROG)
+
+check-preload: check-preload-unit check-preload-real
+
+check-preload-unit: $(PRELOAD_SO)
+	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -pthread \
+		-o $(PRELOAD_DIR)/t_preload c-tests/preload/t_preload.c
+	@for ps in $(PRELOAD_PAGESIZES); do \
+		echo "== t_preload, host page $$ps"; \
+		QEMU_USER_MMAP_PAGESIZE=$$ps LD_PRELOAD=$(abspath $(PRELOAD_SO)) \
+			timeout 120 ./$(PRELOAD_DIR)/t_preload || exit 1; \
+	done
+
+check-preload-real: $(PRELOAD_SO)
+	PRELOAD_SO=$(abspath $(PRELOAD_SO)) PRELOAD_TIMEOUT=$(PRELOAD_TIMEOUT) \
+		PRELOAD_PAGESIZES='$(PRELOAD_PAGESIZES)' CC=$(CC) \
+		timeout 3600 bash c-tests/preload/run_real.sh $(abspath $(PRELOAD_DIR))/real
+
+.DEFAULT_GOAL := $(PRELOAD_SAVED_GOAL)
