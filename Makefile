@@ -159,3 +159,10 @@ uninstall:
 clean:
 	rm -rf build target
 	$(MAKE) -C c-tests clean
+
+# ---- benchmarks (BENCHMARKS.md) -------------------------------------------
+.PHONY: bench bench-quick
+bench bench-quick:
+	$(MAKE) --no-print-directory lib TARGET=x86_64
+	$(MAKE) --no-print-directory lib TARGET=arm
+	$(MAKE) -C benches $@
