@@ -14,11 +14,18 @@ use crate::ops::{self, c_status, Failure, Outcome};
 use crate::{fatal, lock};
 
 /// Runs one export; a panic inside is an internal error and aborts the process.
-fn boundary<T>(name: &str, f: impl FnOnce() -> T) -> T {
+#[inline(always)]
+fn boundary<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => v,
-        Err(_) => fatal(&format!("internal error (panic) in {name}")),
+        Err(_) => panicked(name),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn panicked(name: &str) -> ! {
+    fatal(&format!("internal error (panic) in {name}"))
 }
 
 /// An address result in C form: the address, or -1 with `errno` set.

@@ -22,13 +22,23 @@ thread_local! {
     static LOCK_COUNT: Cell<i32> = const { Cell::new(0) };
 }
 
-fn mutex_op(op: unsafe extern "C" fn(*mut libc::pthread_mutex_t) -> libc::c_int, what: &str) {
+#[inline]
+fn mutex_op(
+    op: unsafe extern "C" fn(*mut libc::pthread_mutex_t) -> libc::c_int,
+    what: &'static str,
+) {
     // SAFETY: MMAP_MUTEX is a statically initialised (or re-initialised) pthread mutex
     // that lives for the whole program.
     let r = unsafe { op(MMAP_MUTEX.0.get()) };
     if r != 0 {
-        crate::fatal(&format!("mmap lock: {what} failed with error {r}"));
+        mutex_failed(what, r);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn mutex_failed(what: &str, r: libc::c_int) -> ! {
+    crate::fatal(&format!("mmap lock: {what} failed with error {r}"))
 }
 
 /// Whether the calling thread holds the mmap lock.
@@ -37,6 +47,7 @@ pub fn held() -> bool {
 }
 
 /// `mmap_lock()`: takes the mutex on the thread's first level of recursion.
+#[inline]
 pub fn lock() {
     let first = LOCK_COUNT.with(|c| {
         let n = c.get();
@@ -49,6 +60,7 @@ pub fn lock() {
 }
 
 /// `mmap_unlock()`: releases the mutex when the thread's count drops back to 0.
+#[inline]
 pub fn unlock() {
     let last = LOCK_COUNT.with(|c| {
         let n = c.get() - 1;

@@ -507,7 +507,14 @@ fn non_fixed_file_maps_at_unaligned_offsets_see_the_whole_range() {
     f.write_all(&data).unwrap();
     // The offset is a target page but not a host page: the guest sees offset..offset+len.
     let len = 0x20000 as abi_ulong;
-    let r = target_mmap(0, len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), PS);
+    let r = target_mmap(
+        0,
+        len,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE,
+        f.as_raw_fd(),
+        PS,
+    );
     assert!(r > 0);
     let r = r as abi_ulong;
     // SAFETY: [r, r + len) was just mapped readable.

@@ -12,9 +12,9 @@
 //! space (a 4 GiB reservation no longer narrows to 0), and a window that holds a used page
 //! is skipped at once instead of one host page at a time.
 
-use crate::config::{abi_ulong, TASK_UNMAPPED_BASE};
+use crate::config::{abi_ulong, target_ulong, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE};
 use crate::emulator::Emulator;
-use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
+use crate::guest::{GuestAddr, HostAddr};
 use crate::host;
 use crate::state::{next_start, set_next_start};
 
@@ -53,9 +53,17 @@ pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<
     (addr.is_target_page_aligned() && addr.wide() >= floor(emu)).then_some(addr)
 }
 
-/// The first target page of `[from, to)` that is in use, if any.
+/// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
+#[inline]
 fn first_used_page(emu: &Emulator, from: u64, to: u64) -> Option<u64> {
-    target_pages_touching(from, to).find(|&p| emu.page_flags(GuestAddr(p as abi_ulong)) != 0)
+    let mut page = from;
+    while page < to {
+        if emu.page_flags_at(page as target_ulong) != 0 {
+            return Some(page);
+        }
+        page += TARGET_PAGE_SIZE as u64;
+    }
+    None
 }
 
 /// The search inside the reserved guest space: the highest free window at or below

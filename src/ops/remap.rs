@@ -66,8 +66,15 @@ pub fn mremap(
     if !win.contains(old_addr, old_len) {
         return Err(Failure::Errno(libc::EFAULT));
     }
-    let old_pages = old_len.max(1);
-    let mapped = target_pages_touching(old_addr.wide(), old_addr.wide() + old_pages)
+    // With host pages of the target's size, the host itself refuses (EFAULT) an old range
+    // that is not one mapping, holes and reservations included: its first page is enough.
+    // With larger host pages a host mapping can hold unmapped guest pages: check them all.
+    let checked = if emu.pages.size == TARGET_PAGE_SIZE as u64 {
+        1
+    } else {
+        old_len.max(1)
+    };
+    let mapped = target_pages_touching(old_addr.wide(), old_addr.wide() + checked)
         .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0);
     if !mapped {
         return Err(Failure::Errno(libc::EFAULT));
@@ -227,18 +234,28 @@ fn move_page_flags(
         }
         prot | PAGE_VALID
     };
-    // Runs of equal protection: (offset, end offset, flags).
+    // Runs of equal protection: (offset, end offset, flags). With host pages of the
+    // target's size the host moved one mapping, whose pages all have one protection: the
+    // first page tells. With larger host pages each page can differ.
     let mut runs: Vec<(u64, u64, c_int)> = Vec::new();
     let copied = old_len.min(new_len);
-    for off in (0..copied).step_by(ps as usize) {
+    let step = if emu.pages.size == ps {
+        copied.max(ps)
+    } else {
+        ps
+    };
+    for off in (0..copied).step_by(step as usize) {
         let f = prot_of(emu.page_flags(old.add(off as abi_ulong)));
+        let end = (off + step).min(copied);
         match runs.last_mut() {
-            Some(run) if run.2 == f && run.1 == off => run.1 = off + ps,
-            _ => runs.push((off, off + ps, f)),
+            Some(run) if run.2 == f && run.1 == off => run.1 = end,
+            _ => runs.push((off, end, f)),
         }
     }
-    let last = old.add(old_len.saturating_sub(ps) as abi_ulong);
-    let tail_flags = prot_of(emu.page_flags(last));
+    let tail_flags = match runs.last() {
+        Some(&(_, end, f)) if end == old_len => f,
+        _ => prot_of(emu.page_flags(old.add(old_len.saturating_sub(ps) as abi_ulong))),
+    };
     if !keep_old && old_len != 0 {
         emu.set_page_flags(old, old.add(old_len as abi_ulong), 0);
     }
