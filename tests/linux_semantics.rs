@@ -523,3 +523,37 @@ fn non_fixed_file_maps_at_unaligned_offsets_see_the_whole_range() {
     let wrong = seen.iter().zip(want).position(|(a, b)| a != b);
     assert_eq!(wrong, None, "2.3 shows zeros in the last {PS} bytes");
 }
+
+#[test]
+fn end_fragment_keeps_live_pages_after_the_mapping() {
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    const HP: abi_ulong = 65536;
+    let a = map_at(BASE, 2 * HP, RW);
+    g.fill(a, 2 * HP, 0x77);
+    // Map over [a + PS, a + HP + PS): the second host page holds live pages after the end.
+    assert_eq!(
+        target_mmap(a + PS, HP, RW, FIXED, -1, 0),
+        (a + PS) as abi_long
+    );
+    assert!(g.all(a + PS, HP, 0), "the new pages read as zero");
+    assert!(
+        g.all(a + HP + PS, HP - PS, 0x77),
+        "2.3 replaced the live pages after the end"
+    );
+    assert!(g.all(a, PS, 0x77));
+}
+
+#[test]
+fn page_flags_hold_only_protection_bits() {
+    let g = Guest::new(0);
+    let a = map(0, PS, libc::PROT_READ | 0x40, ANON);
+    assert!(a > 0);
+    assert_eq!(
+        g.flags(a as abi_ulong),
+        libc::PROT_READ | 0x8,
+        "PAGE_READ | PAGE_VALID only"
+    );
+}

@@ -121,7 +121,9 @@ pub fn mmap(
             return Err(e);
         }
     }
-    emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
+    // Only the protection bits are page flags (2.3 stores `prot` unmasked, so stray bits
+    // land on PAGE_VALID, PAGE_WRITE_ORG and others).
+    emu.set_page_flags(start, start.add(len), (prot & PAGE_BITS) | PAGE_VALID);
     emu.invalidate_translations(start, start.add(len));
     Ok(start)
 }
@@ -268,9 +270,12 @@ fn map_fixed(
         real_start = first_end;
     }
     if end < real_end {
+        // The host page holding the end: the mapping's part of it is [last, end). (2.3
+        // passes [last, real_end), so live guest pages after `end` in that host page were
+        // taken for part of the new mapping and replaced.)
         let last = real_end.sub(pages.size_abi());
         let last_offset = offset.wrapping_add(last.distance_from(start));
-        if let Err(e) = map_fragment(emu, last, last, real_end, prot, flags, fd, last_offset) {
+        if let Err(e) = map_fragment(emu, last, last, end, prot, flags, fd, last_offset) {
             discard(emu, start, real_start.distance_from(start));
             return Err(e);
         }
