@@ -111,9 +111,9 @@ check-rust:
 	$(CARGO) test
 	@for t in arm sparc32plus alpha; do \
 		echo "== cargo test for $$t"; \
-		QEMU_USER_MMAP_TARGET=$$t $(CARGO) test --lib --target-dir build/cargo/test-$$t --quiet || exit 1; \
+		QEMU_USER_MMAP_TARGET=$$t $(CARGO) test --target-dir build/cargo/test-$$t --quiet || exit 1; \
 	done
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet --features standalone
 
 matrix-libs:
 	@for t in $(MATRIX_LIBS); do $(MAKE) --no-print-directory lib TARGET=$$t || exit 1; done

@@ -2,7 +2,7 @@
 //!
 //! This layer only converts arguments and results. C conventions come out exactly as the
 //! original's: -1 with `errno` set, or a literal negative errno where the original returns
-//! one. No panic unwinds into C: every export runs inside [`boundary`], which turns a
+//! one. No panic unwinds into C: every export runs inside a panic boundary (`boundary`), which turns a
 //! panic into a message and `abort()`, as a failed assertion in QEMU would.
 
 use std::os::raw::{c_int, c_ulong};

@@ -32,23 +32,15 @@
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("qemu-user-mmap supports 64-bit hosts only");
 
-/// cbindgen:ignore
 pub mod config;
-/// cbindgen:ignore
 pub mod emulator;
 pub mod ffi;
-/// cbindgen:ignore
 pub mod guest;
-/// cbindgen:ignore
 pub mod host;
-/// cbindgen:ignore
 pub mod lock;
-/// cbindgen:ignore
 pub mod ops;
-/// cbindgen:ignore
 pub mod state;
 
-/// cbindgen:ignore
 #[cfg(any(test, feature = "standalone"))]
 pub mod standalone;
 
