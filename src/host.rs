@@ -247,3 +247,19 @@ pub fn zero(addr: HostAddr, len: u64) {
     // reference to it.
     unsafe { std::ptr::write_bytes(addr.as_ptr() as *mut u8, 0, len as usize) }
 }
+
+/// The checks the kernel's `mmap` makes on a file descriptor before it changes anything:
+/// `EBADF` for a bad descriptor, `EACCES` when it is not open for reading, or (for a shared
+/// writable mapping) not for writing too.
+pub fn check_mappable(fd: c_int, prot: c_int, shared: bool) -> Result<(), Errno> {
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if fl == -1 {
+        return Err(Errno::last());
+    }
+    let mode = fl & libc::O_ACCMODE;
+    if mode == libc::O_WRONLY || (shared && prot & libc::PROT_WRITE != 0 && mode != libc::O_RDWR) {
+        return Err(Errno(libc::EACCES));
+    }
+    Ok(())
+}

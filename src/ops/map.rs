@@ -253,56 +253,68 @@ fn map_fixed(
     let win = emu.window;
     let anonymous = flags & libc::MAP_ANONYMOUS != 0;
     let end = start.add(len);
-    let mut real_start = pages.start_of(start);
-    let mut real_end = pages.align_guest(end);
+    let real_start = pages.start_of(start);
+    let real_end = pages.align_guest(end);
 
     if !anonymous && pages.offset_in(offset) != pages.offset_in(start.raw()) {
         return map_by_reading(emu, start, len, prot, flags, fd, offset);
     }
 
-    if start > real_start {
-        if pages.is_single_page(real_start, real_end) {
-            // The whole mapping lies inside one host page.
-            return map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
-        }
-        let first_end = real_start.add(pages.size_abi());
-        map_fragment(emu, real_start, start, first_end, prot, flags, fd, offset)?;
-        real_start = first_end;
+    // The host pages at either end may hold other guest pages (fragments); the whole host
+    // pages between them are mapped directly. The middle goes first: the host validates
+    // the call before changing anything, so a refused map (bad descriptor, access) leaves
+    // the old mappings as they were. A file fragment is checked the same way up front.
+    let head = start > real_start;
+    let tail = end < real_end;
+    if !anonymous && (head || tail) {
+        host::check_mappable(fd, prot, is_shared(flags))?;
     }
-    if end < real_end {
-        // The host page holding the end: the mapping's part of it is [last, end). (2.3
-        // passes [last, real_end), so live guest pages after `end` in that host page were
-        // taken for part of the new mapping and replaced.)
-        let last = real_end.sub(pages.size_abi());
-        let last_offset = offset.wrapping_add(last.distance_from(start));
-        if let Err(e) = map_fragment(emu, last, last, end, prot, flags, fd, last_offset) {
-            discard(emu, start, real_start.distance_from(start));
-            return Err(e);
-        }
-        real_end = last;
+    if head && pages.is_single_page(real_start, real_end) {
+        // The whole mapping lies inside one host page.
+        return map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
     }
-
-    // The whole host pages in the middle.
-    if real_start < real_end {
+    let mid_start = if head {
+        real_start.add(pages.size_abi())
+    } else {
+        real_start
+    };
+    let mid_end = if tail {
+        real_end.sub(pages.size_abi())
+    } else {
+        real_end
+    };
+    if mid_start < mid_end {
         let middle_offset = if anonymous {
             0
         } else {
-            offset.wrapping_add(real_start.distance_from(start)) as u64
+            offset.wrapping_add(mid_start.distance_from(start)) as u64
         };
-        let mapped = host::mmap(
-            win.g2h(real_start),
-            real_end.distance_from(real_start) as u64,
+        host::mmap(
+            win.g2h(mid_start),
+            mid_end.distance_from(mid_start) as u64,
             prot,
             flags,
             fd,
             middle_offset as i64,
-        );
-        if let Err(e) = mapped {
-            discard(emu, start, len);
-            return Err(e.into());
-        }
+        )?;
     }
-    Ok(())
+    let fragments = (|| {
+        if head {
+            map_fragment(emu, real_start, start, mid_start, prot, flags, fd, offset)?;
+        }
+        if tail {
+            // The host page holding the end: the mapping's part of it is [mid_end, end).
+            // (2.3 passes [mid_end, real_end), so live guest pages after `end` in that host
+            // page were taken for part of the new mapping and replaced.)
+            let tail_offset = offset.wrapping_add(mid_end.distance_from(start));
+            map_fragment(emu, mid_end, mid_end, end, prot, flags, fd, tail_offset)?;
+        }
+        Ok(())
+    })();
+    if fragments.is_err() {
+        discard(emu, start, len);
+    }
+    fragments
 }
 
 /// A fixed file mapping whose offset is not congruent to its address modulo the host page:
@@ -321,7 +333,7 @@ fn map_by_reading(
         return Err(Failure::Errno(libc::EINVAL));
     }
     // Check the descriptor before anything is replaced.
-    host::file_size(fd)?;
+    host::check_mappable(fd, prot, false)?;
     let anon_flags =
         libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
     mmap(start, len, prot | libc::PROT_WRITE, anon_flags, -1, 0)?;

@@ -17,8 +17,8 @@ const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC |
 ///
 /// Validation follows Linux and answers with a literal negative errno, as the original's
 /// early checks do: a misaligned `start` is `-EINVAL`; a zero length succeeds; a range that
-/// wraps or leaves the guest space is `-ENOMEM`; unknown protection bits are `-EINVAL`. A
-/// range holding unmapped pages is -1 with `errno` ENOMEM (what the host answered in the
+/// wraps is `-ENOMEM`; unknown protection bits are `-EINVAL`. A range that leaves the guest
+/// space or holds unmapped pages is -1 with `errno` ENOMEM (what the host answered in the
 /// original, where it answered), as is a failing host `mprotect` with its own `errno`. A host page shared
 /// with other guest pages gets the union of their protections. Translated code is dropped
 /// when execute permission goes away.
@@ -42,7 +42,8 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     if !emu.window.contains(start, len as u64) {
-        return Err(Failure::Negative(libc::ENOMEM));
+        // -1 with errno, as the host's refusal of unmapped memory came in the original.
+        return Err(Failure::Errno(libc::ENOMEM));
     }
     // Linux refuses a range with holes, before changing anything; ENOMEM comes as -1 with
     // errno, as the host's own refusal did in the original.

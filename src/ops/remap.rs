@@ -17,6 +17,7 @@ use crate::emulator::Emulator;
 use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
 use crate::host::{self, Errno};
 use crate::lock;
+use crate::state::{next_start, set_next_start};
 
 const MREMAP_MAYMOVE: c_ulong = libc::MREMAP_MAYMOVE as c_ulong;
 const MREMAP_FIXED: c_ulong = libc::MREMAP_FIXED as c_ulong;
@@ -62,6 +63,14 @@ pub fn mremap(
     let emu = Emulator::current();
     let win = emu.window;
 
+    // Linux checks the new range of a fixed move first (EINVAL), then the old one (EFAULT).
+    if fixed {
+        let overlap = new_addr.wide() < old_addr.wide() + old_len
+            && old_addr.wide() < new_addr.wide() + new_len;
+        if !new_addr.is_target_page_aligned() || !win.contains(new_addr, new_len) || overlap {
+            return einval;
+        }
+    }
     // The old range must be guest memory, and mapped.
     if !win.contains(old_addr, old_len) {
         return Err(Failure::Errno(libc::EFAULT));
@@ -79,13 +88,6 @@ pub fn mremap(
     if !mapped {
         return Err(Failure::Errno(libc::EFAULT));
     }
-    if fixed {
-        let overlap = new_addr.wide() < old_addr.wide() + old_len
-            && old_addr.wide() < new_addr.wide() + new_len;
-        if !new_addr.is_target_page_aligned() || !win.contains(new_addr, new_len) || overlap {
-            return einval;
-        }
-    }
 
     let moved = if fixed {
         host::mremap_to(
@@ -96,8 +98,11 @@ pub fn mremap(
             win.g2h(new_addr),
         )?
     } else if may_move {
+        // A failed move changes nothing, the search's hint included.
+        let hint = next_start();
         let target = find_vma(&emu, GuestAddr(0), new_size);
         if target == GuestAddr::INVALID {
+            set_next_start(hint);
             return Err(Failure::Errno(libc::ENOMEM));
         }
         let r = host::mremap_to(
@@ -111,6 +116,7 @@ pub fn mremap(
             Ok(h) => h,
             Err(e) => {
                 // The old mapping is untouched; drop the search's host reservation.
+                set_next_start(hint);
                 if emu.reserved_va() == 0 {
                     let _ = host::munmap(win.g2h(target), emu.pages.align_len(new_size) as u64);
                 }

@@ -10,18 +10,20 @@ use crate::host;
 
 /// Flushes `[start, start + len)` (from the start of its host page) with the host `msync`.
 ///
-/// Like Linux, and with the original's literal negative errnos: a misaligned `start` or
-/// invalid flags are `-EINVAL`; a zero length succeeds; a range that wraps or leaves the
-/// guest space is `-ENOMEM`; a range holding unmapped pages is -1 with `errno` ENOMEM, as
-/// is a failing host `msync` with its own `errno`.
+/// Like Linux, in the original's conventions: a misaligned `start` is `-EINVAL` and a range
+/// that wraps `-ENOMEM` (literal negative errnos, like its early checks); a zero length
+/// succeeds; invalid flags are -1 with `errno` EINVAL, a range that leaves the guest space
+/// or holds unmapped pages -1 with `errno` ENOMEM (where the host refused them in the
+/// original), as is a failing host `msync` with its own `errno`.
 /// Takes no lock, like the original.
 pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
+    // Bad flags: -1 with errno, as the host's refusal came in the original.
     let known = libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE;
     if flags & !known != 0 || (flags & libc::MS_ASYNC != 0 && flags & libc::MS_SYNC != 0) {
-        return Err(Failure::Negative(libc::EINVAL));
+        return Err(Failure::Errno(libc::EINVAL));
     }
     if len == 0 {
         return Ok(());
@@ -33,7 +35,7 @@ pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     }
     let emu = Emulator::current();
     if !emu.window.contains(start, len as u64) {
-        return Err(Failure::Negative(libc::ENOMEM));
+        return Err(Failure::Errno(libc::ENOMEM));
     }
     let unmapped = target_pages_touching(start.wide(), end.wide())
         .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID == 0);
