@@ -78,13 +78,12 @@ pub fn mremap(
     // With host pages of the target's size, the host itself refuses (EFAULT) an old range
     // that is not one mapping, holes and reservations included: its first page is enough.
     // With larger host pages a host mapping can hold unmapped guest pages: check them all.
-    let checked = if emu.pages.size == TARGET_PAGE_SIZE as u64 {
-        1
-    } else {
-        old_len.max(1)
-    };
-    let mapped = target_pages_touching(old_addr.wide(), old_addr.wide() + checked)
-        .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0);
+    let first_flags = emu.page_flags(old_addr);
+    let uniform = emu.pages.size == TARGET_PAGE_SIZE as u64;
+    let mapped = first_flags & PAGE_VALID != 0
+        && (uniform
+            || target_pages_touching(old_addr.wide(), old_addr.wide() + old_len)
+                .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0));
     if !mapped {
         return Err(Failure::Errno(libc::EFAULT));
     }
@@ -150,7 +149,15 @@ pub fn mremap(
         }
     }
 
-    move_page_flags(&emu, old_addr, old_len, new_addr, new_len, dont_unmap);
+    move_page_flags(
+        &emu,
+        old_addr,
+        old_len,
+        new_addr,
+        new_len,
+        dont_unmap,
+        first_flags,
+    );
     if old_len != 0 && !dont_unmap {
         emu.invalidate_translations(old_addr, old_addr.add(old_len as abi_ulong));
     }
@@ -223,7 +230,11 @@ fn rereserve(emu: &Emulator, from: u64, to: u64) {
 
 /// The page flags follow the mapping: each page of the new range gets the protection of
 /// the page it came from (a grown tail that of the last old page), and the old range is
-/// cleared unless it stays mapped.
+/// cleared unless it stays mapped. With host pages of the target's size the host moved or
+/// resized one host mapping, whose pages all have one protection, so `first_flags` (the
+/// old range's first page) tells it without more lookups; with larger host pages each page
+/// can differ and is looked up.
+#[allow(clippy::too_many_arguments)]
 fn move_page_flags(
     emu: &Emulator,
     old: GuestAddr,
@@ -231,8 +242,10 @@ fn move_page_flags(
     new: GuestAddr,
     new_len: u64,
     keep_old: bool,
+    first_flags: c_int,
 ) {
     let ps = TARGET_PAGE_SIZE as u64;
+    let uniform = emu.pages.size == ps;
     let prot_of = |flags: c_int| {
         let mut prot = flags & PAGE_BITS;
         if flags & PAGE_WRITE_ORG != 0 {
@@ -240,28 +253,51 @@ fn move_page_flags(
         }
         prot | PAGE_VALID
     };
-    // Runs of equal protection: (offset, end offset, flags). With host pages of the
-    // target's size the host moved one mapping, whose pages all have one protection: the
-    // first page tells. With larger host pages each page can differ.
-    let mut runs: Vec<(u64, u64, c_int)> = Vec::new();
-    let copied = old_len.min(new_len);
-    let step = if emu.pages.size == ps {
-        copied.max(ps)
-    } else {
-        ps
+    let last_flags = || {
+        if uniform || old_len <= ps {
+            prot_of(first_flags)
+        } else {
+            prot_of(emu.page_flags(old.add((old_len - ps) as abi_ulong)))
+        }
     };
-    for off in (0..copied).step_by(step as usize) {
-        let f = prot_of(emu.page_flags(old.add(off as abi_ulong)));
-        let end = (off + step).min(copied);
-        match runs.last_mut() {
-            Some(run) if run.2 == f && run.1 == off => run.1 = end,
-            _ => runs.push((off, end, f)),
+    if new == old {
+        // Resized in place: the pages kept keep their flags.
+        if new_len < old_len {
+            emu.set_page_flags(
+                old.add(new_len as abi_ulong),
+                old.add(old_len as abi_ulong),
+                0,
+            );
+        } else if new_len > old_len {
+            emu.set_page_flags(
+                old.add(old_len as abi_ulong),
+                old.add(new_len as abi_ulong),
+                last_flags(),
+            );
+        }
+        return;
+    }
+    // Runs of equal protection: (offset, end offset, flags).
+    let copied = old_len.min(new_len);
+    let mut runs: Vec<(u64, u64, c_int)> = Vec::new();
+    if uniform {
+        if copied != 0 {
+            runs.push((0, copied, prot_of(first_flags)));
+        }
+    } else {
+        for off in (0..copied).step_by(ps as usize) {
+            let f = if off == 0 {
+                prot_of(first_flags)
+            } else {
+                prot_of(emu.page_flags(old.add(off as abi_ulong)))
+            };
+            match runs.last_mut() {
+                Some(run) if run.2 == f && run.1 == off => run.1 = off + ps,
+                _ => runs.push((off, off + ps, f)),
+            }
         }
     }
-    let tail_flags = match runs.last() {
-        Some(&(_, end, f)) if end == old_len => f,
-        _ => prot_of(emu.page_flags(old.add(old_len.saturating_sub(ps) as abi_ulong))),
-    };
+    let tail_flags = if new_len > copied { last_flags() } else { 0 };
     if !keep_old && old_len != 0 {
         emu.set_page_flags(old, old.add(old_len as abi_ulong), 0);
     }
