@@ -70,8 +70,17 @@ int main(void)
         abi_ulong big = (abi_ulong)1 << 60;
         errno = 0;
         r = target_munmap(big, TPS);
-        CHECK_EQ(r, -1);
-        CHECK_EQ(errno, EINVAL);
+        if (LINUX_FIXES && TARGET_VIRT_ADDR_SPACE_BITS <= 60) {
+            /* D4: outside the guest space (2^VIRT), ours answers the
+               literal -EINVAL of its early checks before calling the host
+               (alpha's 63-bit space holds 2^60: the host answers, as in
+               2.3) */
+            CHECK_EQ(r, -EINVAL);
+            CHECK_EQ(errno, 0);
+        } else {
+            CHECK_EQ(r, -1);
+            CHECK_EQ(errno, EINVAL);
+        }
         CHECK_EQ(emu_tb_count(), 0);
     } else {
         SKIP("host munmap failure: with reserved_va the result is always 0");

@@ -1,9 +1,11 @@
 /* Each function's answer to a zero length, and to a length that wraps to 0
    when TARGET_PAGE_ALIGN rounds it (CONTRACT 4a.9, 10.9):
      target_mmap     returns start unchanged (success), after the offset check
-     target_mprotect 0, after the alignment check
+                     (ours, D1/D2: -1 with EINVAL for 0, ENOMEM for a wrap)
+     target_mprotect 0, after the alignment check (ours, D5: 0 for 0 but a
+                     wrapping length is -ENOMEM)
      target_munmap   -EINVAL (literal, errno untouched)
-     target_msync    0
+     target_msync    0 (ours, D9: a wrapping length is -ENOMEM)
    mmap.c target_mmap:408-410 (goto the_end: tb_invalidate(start, start)),
    target_mprotect:83-91, target_munmap:636-640, target_msync:770-777. */
 #include "tcommon.h"
@@ -24,24 +26,48 @@ int main(void)
     emu_tb_reset();
     errno = EXDEV;
     r = target_mmap(a, 0, RW, ANON | MAP_FIXED, -1, 0);
-    CHECK_EQ(r, (abi_long)a);
-    CHECK_EQ(errno, EXDEV);
+    if (LINUX_FIXES) {
+        /* D1: a zero length is -1/EINVAL, as on Linux */
+        CHECK_EQ(r, -1);
+        CHECK_EQ(errno, EINVAL);
+        CHECK_EQ(emu_tb_count(), 0);
+    } else {
+        /* 2.3 quirk: "succeeds" with start, errno untouched */
+        CHECK_EQ(r, (abi_long)a);
+        CHECK_EQ(errno, EXDEV);
+        CHECK_EQ(emu_tb_count(), 1);     /* the_end still invalidates */
+        CHECK_LAST_TB(a, a);
+    }
     CHECK_EQ(H(a)[0], 0x42);             /* nothing was remapped */
-    CHECK_EQ(emu_tb_count(), 1);         /* the_end still invalidates */
-    CHECK_LAST_TB(a, a);
     CHECK_EQ(emu_page_set_flags_calls, before);
 
     /* any start, even misaligned or unmapped, even without MAP_FIXED */
+    emu_tb_reset();
+    errno = 0;
     r = target_mmap(0x1234, 0, RW, ANON, -1, 0);
-    CHECK_EQ(r, 0x1234);
-    CHECK_LAST_TB(0x1234, 0x1234);
+    if (LINUX_FIXES) {
+        /* D1 */
+        CHECK_EQ(r, -1);
+        CHECK_EQ(errno, EINVAL);
+        CHECK_EQ(emu_tb_count(), 0);
+    } else {
+        CHECK_EQ(r, 0x1234);
+        CHECK_LAST_TB(0x1234, 0x1234);
+    }
+    errno = 0;
     r = target_mmap(0x1235, 0, RW, ANON | MAP_FIXED, -1, 0);
-    CHECK_EQ(r, 0x1235);
+    CHECK_EQ_DIV("D1", r, 0x1235, -1);
+    CHECK_EQ_DIV("D1", errno, 0, EINVAL);
+    errno = 0;
     r = target_mmap(0, 0, RW, ANON, -1, 0);
-    CHECK_EQ(r, 0);
-    /* no fd check either */
+    CHECK_EQ_DIV("D1", r, 0, -1);
+    CHECK_EQ_DIV("D1", errno, 0, EINVAL);
+    /* no fd check either (ours: the length is refused first) */
+    errno = 0;
     r = target_mmap(a + TPS, 0, PROT_READ, MAP_PRIVATE, -1, 0);
-    CHECK_EQ(r, (abi_long)(a + TPS));
+    CHECK_EQ_DIV("D1", r, (abi_long)(a + TPS), -1);
+    CHECK_EQ_DIV("D1", errno, 0, EINVAL);
+    CHECK_EQ(emu_page_set_flags_calls, before);
     /* the offset check comes first */
     errno = 0;
     r = target_mmap(a, 0, RW, ANON, -1, 1);
@@ -49,17 +75,31 @@ int main(void)
     CHECK_EQ(errno, EINVAL);
     /* a length that wraps to 0 when aligned */
     emu_tb_reset();
+    errno = 0;
     r = target_mmap(a, wrap_len, RW, ANON | MAP_FIXED, -1, 0);
-    CHECK_EQ(r, (abi_long)a);
-    CHECK_LAST_TB(a, a);
+    if (LINUX_FIXES) {
+        /* D2: -1/ENOMEM, nothing invalidated */
+        CHECK_EQ(r, -1);
+        CHECK_EQ(errno, ENOMEM);
+        CHECK_EQ(emu_tb_count(), 0);
+    } else {
+        /* 2.3 quirk: wraps to 0 and "succeeds" with start */
+        CHECK_EQ(r, (abi_long)a);
+        CHECK_LAST_TB(a, a);
+    }
+    errno = 0;
     r = target_mmap(a, (abi_ulong)-1, RW, ANON, -1, 0);
-    CHECK_EQ(r, (abi_long)a);
+    CHECK_EQ_DIV("D2", r, (abi_long)a, -1);
+    CHECK_EQ_DIV("D2", errno, 0, ENOMEM);
     CHECK_EQ(H(a)[0], 0x42);
     CHECK_EQ(flags_of(a), VALID_RW);
 #if TARGET_ABI_BITS == 32
+    errno = 0;
     r = target_mmap(a, 0xfffff001, RW, ANON, -1, 0);
-    CHECK_EQ(r, (abi_long)a);
+    CHECK_EQ_DIV("D2", r, (abi_long)a, -1);
+    CHECK_EQ_DIV("D2", errno, 0, ENOMEM);
 #endif
+    CHECK_EQ(emu_page_set_flags_calls, before);
 
     /* ---- target_mprotect ---- */
     emu_tb_reset();
@@ -67,8 +107,11 @@ int main(void)
     CHECK_EQ(target_mprotect(a, 0, PROT_READ), 0);
     CHECK_EQ(flags_of(a), VALID_RW);
     CHECK_EQ(emu_host_prot(a), RW);
-    CHECK_EQ(target_mprotect(a, wrap_len, PROT_READ), 0);
-    CHECK_EQ(target_mprotect(a, (abi_ulong)-1, PROT_NONE), 0);
+    /* D5: a length that wraps when aligned is the literal -ENOMEM of Linux
+       (2.3: rounds to 0, returns 0) */
+    CHECK_EQ_DIV("D5", target_mprotect(a, wrap_len, PROT_READ), 0, -ENOMEM);
+    CHECK_EQ_DIV("D5", target_mprotect(a, (abi_ulong)-1, PROT_NONE), 0,
+                 -ENOMEM);
     CHECK_EQ(flags_of(a), VALID_RW);
     CHECK_EQ(target_mprotect(0, 0, PROT_READ), 0);
     /* alignment is checked before the length */
@@ -89,7 +132,8 @@ int main(void)
 
     /* ---- target_msync ---- */
     CHECK_EQ(target_msync(a, 0, MS_SYNC), 0);
-    CHECK_EQ(target_msync(a, wrap_len, MS_SYNC), 0);
+    /* D9: wrap -> literal -ENOMEM (2.3: rounds to 0, returns 0) */
+    CHECK_EQ_DIV("D9", target_msync(a, wrap_len, MS_SYNC), 0, -ENOMEM);
     CHECK_EQ(target_msync(a + 1, 0, MS_SYNC), -EINVAL);
     /* even for an address that is not mapped at all */
     CHECK_EQ(target_msync(0, 0, MS_SYNC), 0);
