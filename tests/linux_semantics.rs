@@ -607,3 +607,43 @@ fn refused_fixed_file_map_leaves_the_old_mapping() {
         assert_eq!(standalone::call_counts().2, tb, "nothing to invalidate");
     }
 }
+
+#[test]
+fn moving_pages_of_different_protections_keeps_each() {
+    // Linux 6.17 moves several host mappings in one same-size mremap; older kernels refuse
+    // (EFAULT). Either way the guest's view must follow what the host did.
+    let g = Guest::new(0);
+    let a = map_at(BASE, 2 * PS, RW);
+    g.fill(a, 2 * PS, 5);
+    assert_eq!(target_mprotect(a + PS, PS, libc::PROT_READ), 0);
+    let r = target_mremap(a, 2 * PS, 2 * PS, libc::MREMAP_MAYMOVE as _, 0);
+    if r == -1 {
+        assert_eq!(errno(), libc::EFAULT);
+        assert_eq!(g.flags(a + PS) & 7, libc::PROT_READ);
+        assert!(g.all(a, 2 * PS, 5));
+    } else {
+        let b = r as abi_ulong;
+        assert_eq!(g.flags(b) & 7, RW);
+        assert_eq!(g.flags(b + PS) & 7, libc::PROT_READ);
+        assert_eq!(g.host_prot(b + PS).as_deref(), Some("r--"));
+        assert_eq!(g.flags(a), 0);
+    }
+}
+
+#[test]
+fn moving_the_last_guest_page_of_a_host_page_releases_it() {
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    const HP: abi_ulong = 65536;
+    let host_page = BASE;
+    let page = map_at(host_page + PS, PS, RW);
+    let target = BASE + 4 * HP;
+    let fixed = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as _;
+    assert_eq!(target_mremap(page, PS, PS, fixed, target), target as abi_long);
+    for p in [host_page, host_page + PS, host_page + 2 * PS] {
+        assert_eq!(g.flags(p), 0);
+        assert_eq!(g.host_prot(p).as_deref(), Some("---"), "no guest page left: back to the reservation");
+    }
+}

@@ -7,7 +7,7 @@
 //! retried (aligned up, aligned down, from low memory) before giving up.
 //!
 //! Differences from QEMU 2.3 (see COMPATIBILITY.md): the result is never 0 nor below
-//! `mmap_min_addr`; under `reserved_va` every target page of a candidate host page is
+//! `mmap_min_addr`, never ends past the guest space, and is host-page aligned; under `reserved_va` every target page of a candidate host page is
 //! checked (2.3 checks only the first), the top of the space is the usable end of the guest
 //! space (a 4 GiB reservation no longer narrows to 0), and a window that holds a used page
 //! is skipped at once instead of one host page at a time.
@@ -41,16 +41,32 @@ pub(crate) fn floor(emu: &Emulator) -> u64 {
     emu.pages.align(emu.mmap_min_addr.max(1))
 }
 
-/// The guest address of a host mapping `[p, p + size)` when the search may return it:
-/// inside the guest space, target-page aligned, not below [`floor`].
-pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<GuestAddr> {
+/// Whether a host mapping `[p, p + size)` lies where the search may return it: inside the
+/// guest space as this library bounds it (so its end never wraps), not below [`floor`].
+fn inside(emu: &Emulator, p: HostAddr, size: abi_ulong) -> bool {
     let win = emu.window;
     let last = HostAddr(p.0.wrapping_add(size as u64).wrapping_sub(1));
-    if !win.h2g_valid(p) || !win.h2g_valid(last) {
+    win.h2g_valid(p)
+        && win.h2g_valid(last)
+        && win.contains(win.h2g_nocheck(p), size as u64)
+        && win.h2g_nocheck(p).wide() >= floor(emu)
+}
+
+/// Whether `addr` starts a host page (as the emulator sizes them). 2.3 accepted a target
+/// page; with `-p 65536` on a 4 KiB host that lets a mapping start inside a host page,
+/// whose other parts later unmaps and fragments take for the guest's.
+fn host_aligned(emu: &Emulator, addr: GuestAddr) -> bool {
+    emu.pages.offset_in(addr.raw()) == 0
+}
+
+/// The guest address of a host mapping `[p, p + size)` when the search may return it:
+/// [`inside`] and host-page aligned.
+pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<GuestAddr> {
+    if !inside(emu, p, size) {
         return None;
     }
-    let addr = win.h2g_nocheck(p);
-    (addr.is_target_page_aligned() && addr.wide() >= floor(emu)).then_some(addr)
+    let addr = emu.window.h2g_nocheck(p);
+    host_aligned(emu, addr).then_some(addr)
 }
 
 /// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
@@ -125,24 +141,20 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
         // Count how often in a row the kernel returns the same address.
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
 
-        let last_byte = HostAddr(ptr.0.wrapping_add(size as u64).wrapping_sub(1));
-        let inside = win.h2g_valid(ptr)
-            && win.h2g_valid(last_byte)
-            && win.h2g_nocheck(ptr).wide() >= floor(emu);
-        if inside {
+        if inside(emu, ptr, size) {
             addr = win.h2g_nocheck(ptr);
-            if addr.is_target_page_aligned() {
+            if host_aligned(emu, addr) {
                 if start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
                     set_next_start(addr.add(size));
                 }
                 return addr;
             }
-            // Inside the guest space but not aligned to a target page.
+            // Inside the guest space but not aligned to a host page.
             addr = match repeat {
-                // Assume the kernel gave the first free area: retry at the next target page.
-                0 => addr.target_page_align(),
+                // Assume the kernel gave the first free area: retry at the next host page.
+                0 => emu.pages.align_guest(addr),
                 // The kernel may allocate from the top instead: retry aligned down.
-                1 => addr.target_page_start(),
+                1 => emu.pages.start_of(addr),
                 // Start over in low memory.
                 2 => GuestAddr(0),
                 // This unaligned block must be the last one.

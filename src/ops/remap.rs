@@ -11,6 +11,7 @@
 use std::os::raw::{c_int, c_ulong};
 
 use super::find::find_vma;
+use super::unmap::release_host;
 use super::{Failure, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, TARGET_PAGE_SIZE};
 use crate::emulator::Emulator;
@@ -75,11 +76,12 @@ pub fn mremap(
     if !win.contains(old_addr, old_len) {
         return Err(Failure::Errno(libc::EFAULT));
     }
-    // With host pages of the target's size, the host itself refuses (EFAULT) an old range
-    // that is not one mapping, holes and reservations included: its first page is enough.
-    // With larger host pages a host mapping can hold unmapped guest pages: check them all.
     let first_flags = emu.page_flags(old_addr);
-    let uniform = emu.pages.size == TARGET_PAGE_SIZE as u64;
+    // Resizing in place, the host itself refuses (EFAULT) an old range that is not one host
+    // mapping, holes and reservations included; with host pages of the target's size the
+    // first page is then enough. A move can take several host mappings at once (Linux
+    // 6.17), and larger host pages can hold unmapped guest pages: check every page.
+    let uniform = !may_move && emu.pages.size == TARGET_PAGE_SIZE as u64;
     let mapped = first_flags & PAGE_VALID != 0
         && (uniform
             || target_pages_touching(old_addr.wide(), old_addr.wide() + old_len)
@@ -126,29 +128,6 @@ pub fn mremap(
         resize_in_place(&emu, old_addr, old_size, new_size, flags)?
     };
     let new_addr = win.h2g(moved);
-
-    if emu.reserved_va() != 0 {
-        let real = emu.pages.real_size;
-        let freed = if new_addr != old_addr {
-            // Moved: the host released the whole old range (unless asked not to).
-            (!dont_unmap).then(|| {
-                (
-                    old_addr.wide(),
-                    old_addr.wide() + (old_size as u64).next_multiple_of(real),
-                )
-            })
-        } else {
-            // Shrunk in place: the host released the tail.
-            Some((
-                old_addr.wide() + (new_size as u64).next_multiple_of(real),
-                old_addr.wide() + (old_size as u64).next_multiple_of(real),
-            ))
-        };
-        if let Some((from, to)) = freed {
-            rereserve(&emu, from, to);
-        }
-    }
-
     move_page_flags(
         &emu,
         old_addr,
@@ -158,6 +137,32 @@ pub fn mremap(
         dont_unmap,
         first_flags,
     );
+
+    // What the host released: the whole old range after a move (unless asked not to), the
+    // tail after a shrink in place (whole real host pages).
+    let real = emu.pages.real_size;
+    let base = old_addr.wide();
+    let freed = if new_addr != old_addr {
+        (!dont_unmap).then(|| (base, base + (old_size as u64).next_multiple_of(real)))
+    } else if new_size < old_size {
+        Some((
+            base + (new_size as u64).next_multiple_of(real),
+            base + (old_size as u64).next_multiple_of(real),
+        ))
+    } else {
+        None
+    };
+    if let Some((lo, hi)) = freed.filter(|(lo, hi)| lo < hi) {
+        if emu.reserved_va() != 0 {
+            rereserve(&emu, lo, hi);
+        }
+        if emu.pages.size > real {
+            // With host pages larger than the real ones, a host page the range shared may now
+            // hold no guest page at all: release it too, as munmap does.
+            let _ = release_host(&emu, GuestAddr(lo as abi_ulong), (hi - lo) as abi_ulong);
+        }
+    }
+
     if old_len != 0 && !dont_unmap {
         emu.invalidate_translations(old_addr, old_addr.add(old_len as abi_ulong));
     }
@@ -230,10 +235,7 @@ fn rereserve(emu: &Emulator, from: u64, to: u64) {
 
 /// The page flags follow the mapping: each page of the new range gets the protection of
 /// the page it came from (a grown tail that of the last old page), and the old range is
-/// cleared unless it stays mapped. With host pages of the target's size the host moved or
-/// resized one host mapping, whose pages all have one protection, so `first_flags` (the
-/// old range's first page) tells it without more lookups; with larger host pages each page
-/// can differ and is looked up.
+/// cleared unless it stays mapped. `first_flags` is the old range's first page's.
 #[allow(clippy::too_many_arguments)]
 fn move_page_flags(
     emu: &Emulator,
@@ -253,8 +255,10 @@ fn move_page_flags(
         }
         prot | PAGE_VALID
     };
+    // Resized in place, the old range was one host mapping: with host pages of the
+    // target's size its pages share one protection.
     let last_flags = || {
-        if uniform || old_len <= ps {
+        if (uniform && new == old) || old_len <= ps {
             prot_of(first_flags)
         } else {
             prot_of(emu.page_flags(old.add((old_len - ps) as abi_ulong)))
@@ -277,24 +281,19 @@ fn move_page_flags(
         }
         return;
     }
-    // Runs of equal protection: (offset, end offset, flags).
+    // Runs of equal protection: (offset, end offset, flags). A move can take several host
+    // mappings of different protections at once (Linux 6.17): look at every page.
     let copied = old_len.min(new_len);
     let mut runs: Vec<(u64, u64, c_int)> = Vec::new();
-    if uniform {
-        if copied != 0 {
-            runs.push((0, copied, prot_of(first_flags)));
-        }
-    } else {
-        for off in (0..copied).step_by(ps as usize) {
-            let f = if off == 0 {
-                prot_of(first_flags)
-            } else {
-                prot_of(emu.page_flags(old.add(off as abi_ulong)))
-            };
-            match runs.last_mut() {
-                Some(run) if run.2 == f && run.1 == off => run.1 = off + ps,
-                _ => runs.push((off, off + ps, f)),
-            }
+    for off in (0..copied).step_by(ps as usize) {
+        let f = if off == 0 {
+            prot_of(first_flags)
+        } else {
+            prot_of(emu.page_flags(old.add(off as abi_ulong)))
+        };
+        match runs.last_mut() {
+            Some(run) if run.2 == f && run.1 == off => run.1 = off + ps,
+            _ => runs.push((off, off + ps, f)),
         }
     }
     let tail_flags = if new_len > copied { last_flags() } else { 0 };

@@ -33,9 +33,20 @@ pub fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
 /// reservation under `reserved_va`, to the host otherwise; clears their flags and drops
 /// their translated code.
 pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outcome<()> {
-    let end = start.add(len);
-    let (real_start, real_end) = releasable_host_range(emu, start, end);
+    release_host(emu, start, len)?;
+    emu.set_page_flags(start, start.add(len), 0);
+    emu.invalidate_translations(start, start.add(len));
+    Ok(())
+}
 
+/// The host side of [`release`]: the host pages of `[start, start + len)` that hold no
+/// other guest page go back to the reservation under `reserved_va`, to the host otherwise.
+pub(crate) fn release_host(
+    emu: &Emulator,
+    start: GuestAddr,
+    len: abi_ulong,
+) -> Result<(), host::Errno> {
+    let (real_start, real_end) = releasable_host_range(emu, start, start.add(len));
     if real_start < real_end {
         let size = real_end.distance_from(real_start);
         if emu.reserved_va() != 0 {
@@ -44,8 +55,6 @@ pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outco
             host::munmap(emu.window.g2h(real_start), size as u64)?;
         }
     }
-    emu.set_page_flags(start, start.add(len), 0);
-    emu.invalidate_translations(start, start.add(len));
     Ok(())
 }
 
