@@ -224,15 +224,22 @@ static void test_host_search(void)
 
     /* with a host page larger than the real one, the search only checks
        target-page alignment (mmap.c:311): 2.3 quirk, a kernel answer that
-       is not host-page aligned is accepted */
+       is not host-page aligned is accepted.  D35: ours requires host-page
+       alignment */
     if (HPS > TPS) {
         void *k = mmap(NULL, 64 * RPS, PROT_NONE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         unsigned long u = topdown_unaligned(16 * RPS, HPS);
         if (u && TARGET_ABI_BITS == 64) {
             c = find((abi_ulong)(unsigned long)k, 16 * RPS);
-            CHECK_EQ(c, (abi_ulong)u);
-            CHECK(c & (HPS - 1));
+            if (LINUX_FIXES) {
+                /* D35: ours retries until the answer starts a host page */
+                CHECK(c != FAILED);
+                CHECK_EQ(c & (HPS - 1), 0);
+            } else {
+                CHECK_EQ(c, (abi_ulong)u);
+                CHECK(c & (HPS - 1));
+            }
         } else {
             SKIP("could not arrange a non-host-page-aligned kernel answer");
         }

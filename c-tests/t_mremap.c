@@ -14,7 +14,7 @@
    errors before anything happens: EINVAL/EFAULT), D22 (growth in place
    under reserved_va), D23 (per-page protections kept), D24 (the old range
    is invalidated too, a failure invalidates nothing), D25 (the fit check on
-   guest addresses).  KNOWN_BUG(1), KNOWN_BUG(2), UNDOC-2: see TESTING.md. */
+   guest addresses).  D23, D33: see TESTING.md. */
 #include "tcommon.h"
 
 static void check_freed(abi_ulong a)
@@ -187,8 +187,7 @@ int main(void)
        host keeps the second page writable (2.3 quirk).  (With host pages of
        the target's size this needs a kernel that moves several mappings in
        one same-size mremap: Linux 6.17 or later.)  D23: ours keeps each
-       page's own protection; KNOWN_BUG(1): not when the host page is the
-       target page, where ours takes the first page's for the whole range */
+       page's own protection, with host pages of any size */
     CHECK_EQ(target_mprotect(n, HPS, PROT_READ), 0);
     r = target_mremap(n, 2 * HPS, 2 * HPS, MREMAP_MAYMOVE, 0);
     CHECK(r != -1);
@@ -196,7 +195,7 @@ int main(void)
     CHECK_EQ(flags_of(a), VALID_R);
     if (LINUX_FIXES) {
         /* D23 */
-        CHECK_EQ_KB(1, HPS == TPS, flags_of(a + HPS), VALID_RW);
+        CHECK_EQ(flags_of(a + HPS), VALID_RW);
     } else {
         CHECK_EQ(flags_of(a + HPS), VALID_R);
     }
@@ -293,8 +292,9 @@ int main(void)
        the host moves real pages, and mmap_reserve keeps host pages that
        still hold live target pages (mmap.c:596-618) */
     if (HPS > TPS) {
-        abi_ulong g = fresh(4 * HPS);
-        n = fresh(2 * HPS);
+        /* one free region for both, so the destination never overlaps g */
+        abi_ulong g = fresh(12 * HPS);
+        n = g + 8 * HPS;
         CHECK_EQ(target_mmap(g, HPS, RW, ANON | MAP_FIXED, -1, 0), (abi_long)g);
         memset(H(g), 0x55, HPS);
         r = target_mremap(g + TPS, TPS, TPS, MREMAP_FIXED | MREMAP_MAYMOVE, n);
@@ -338,13 +338,18 @@ int main(void)
                           n + HPS);
         CHECK_EQ(r, (abi_long)(n + HPS));
         if (is_reserved()) {
-            /* KNOWN_BUG(2): ours re-reserves only the moved real page; the
-               rest of the host page, where no guest page is left, stays
-               read/write host memory (ours' munmap re-reserves it) */
-            CHECK_EQ_KB(2, 1, emu_host_prot(g + HPS), 0);
+            /* UNDOC-2/D33: the host page, where no guest page is left, goes
+               back to the reservation as a whole, as munmap does */
+            CHECK_EQ(emu_host_prot(g + HPS), 0);
             CHECK_EQ(emu_host_prot(g + HPS + TPS), 0);
-            CHECK_EQ_KB(2, 1, emu_host_prot(g + 2 * HPS - 1), 0);
+            CHECK_EQ(emu_host_prot(g + 2 * HPS - 1), 0);
+        } else if (LINUX_FIXES) {
+            /* D33: no guest page is left in the host page: released, as
+               munmap does */
+            CHECK(!emu_host_mapped(g + HPS + TPS));
+            CHECK(!emu_host_mapped(g + HPS));
         } else {
+            /* 2.3: the rest of the host page stays read/write host memory */
             CHECK(!emu_host_mapped(g + HPS + TPS));
             CHECK_EQ(emu_host_prot(g + HPS), RW);
         }
