@@ -23,7 +23,7 @@ echo
 first=$(echo $cols | awk '{print $1}')
 ref=build/rust-$first/r_badinput.log
 [ -f "$ref" ] || { echo "(no run yet: $ref missing)"; exit 0; }
-grep -P '^ROW\t' "$ref" | cut -f2-6 | while IFS="$(printf '\t')" read -r id exp cls desc want; do
+grep -P '^ROW\t' "$ref" | cut -f2-6 | sed 's/|/\\|/g' | while IFS="$(printf '\t')" read -r id exp cls desc want; do
   printf '| %s | `%s` | %s | %s | %s |' "$id" "$exp" "$cls" "$desc" "$want"
   for c in $cols; do
     for impl in rust oracle; do

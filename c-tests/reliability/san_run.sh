@@ -14,7 +14,7 @@ for t in "$@"; do
   rc=$?
   last=$(tail -n 1 "$log")
   if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer|ThreadSanitizer: (reported|FATAL)|SUMMARY: (Address|Thread|UndefinedBehavior)Sanitizer' "$log" \
-     || [ $rc -eq 86 ] || [ $rc -eq 66 ] || [ $rc -ge 124 ]; then
+     || [ $rc -eq 86 ] || [ $rc -eq 66 ] || [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
     fail=$((fail + 1)); failed="$failed $t"
     printf '  FAIL %-24s rc=%s: sanitizer report\n' "$t" "$rc"
     grep -m 12 -E 'ERROR:|runtime error|WARNING:|SUMMARY:|#[0-9] ' "$log" | sed 's/^/       /'
@@ -33,6 +33,7 @@ for t in "$@"; do
         printf '  FAIL %-24s rc=%s: %s\n' "$t" "$rc" "$last"
       fi ;;
     *)
+      [ $rc -gt 128 ] && last="died of signal $((rc - 128)) after: $last"
       pass=$((pass + 1)); printf '  PASS %-24s sanitizer-clean (its own checks: %s)\n' "$t" "$last" ;;
   esac
 done
