@@ -2,10 +2,15 @@
 //!
 //! This layer only converts arguments and results. C conventions come out exactly as the
 //! original's: -1 with `errno` set, or a literal negative errno where the original returns
-//! one. No panic unwinds into C: every export runs inside a panic boundary (`boundary`), which turns a
-//! panic into a message and `abort()`, as a failed assertion in QEMU would.
+//! one. No panic unwinds into C: every guest call runs inside a panic boundary
+//! (`boundary`) that names the export in the panic message and never lets a panic cross
+//! into C; the library is built with `panic = "abort"`, so the process then aborts, as a
+//! failed assertion in QEMU would. The lock functions cannot panic (their own failures
+//! abort through `fatal` with a message) and run without that bookkeeping.
 
+use std::cell::Cell;
 use std::os::raw::{c_int, c_ulong};
+use std::sync::Once;
 
 use crate::config::{abi_long, abi_ulong};
 use crate::emulator::Emulator;
@@ -13,10 +18,37 @@ use crate::guest::GuestAddr;
 use crate::ops::{self, c_status, Failure, Outcome};
 use crate::{fatal, lock};
 
-/// Runs one export; a panic inside is an internal error and aborts the process.
+thread_local! {
+    /// The export running on this thread, for the panic message.
+    static CURRENT_EXPORT: Cell<&'static str> = const { Cell::new("") };
+}
+
+/// Installs, once, a panic hook that names the export a panic happened in, then defers to
+/// the previous hook. With `panic = "abort"` the process then aborts, like a failed QEMU
+/// assertion; in a build that unwinds, `boundary` stops the unwinding at the C boundary.
+fn install_panic_hook() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let export = CURRENT_EXPORT.with(Cell::get);
+            if !export.is_empty() {
+                eprintln!("qemu-user-mmap: internal error in {export}: {info}");
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// Runs one export; a panic inside is an internal error and aborts the process, with a
+/// message naming the export.
 #[inline(always)]
 fn boundary<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    install_panic_hook();
+    let outer = CURRENT_EXPORT.with(|c| c.replace(name));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CURRENT_EXPORT.with(|c| c.set(outer));
+    match result {
         Ok(v) => v,
         Err(_) => panicked(name),
     }
@@ -137,24 +169,24 @@ pub extern "C" fn mmap_find_vma(start: abi_ulong, size: abi_ulong) -> abi_ulong 
 /// Takes the mmap lock (recursive per thread).
 #[no_mangle]
 pub extern "C" fn mmap_lock() {
-    boundary("mmap_lock", lock::lock)
+    lock::lock()
 }
 
 /// Releases one level of the mmap lock.
 #[no_mangle]
 pub extern "C" fn mmap_unlock() {
-    boundary("mmap_unlock", lock::unlock)
+    lock::unlock()
 }
 
 /// Called before `fork()`: takes the mmap lock; aborts when the calling thread holds it.
 #[no_mangle]
 pub extern "C" fn mmap_fork_start() {
-    boundary("mmap_fork_start", lock::fork_start)
+    lock::fork_start()
 }
 
 /// Called after `fork()`: in the child (`child != 0`) re-creates the mmap lock unlocked;
 /// in the parent releases it.
 #[no_mangle]
 pub extern "C" fn mmap_fork_end(child: c_int) {
-    boundary("mmap_fork_end", || lock::fork_end(child != 0))
+    lock::fork_end(child != 0)
 }

@@ -35,6 +35,14 @@ fn mutex_op(
     }
 }
 
+/// An `mmap_unlock` without a matching `mmap_lock` would silently break mutual exclusion
+/// (2.3 let the count go negative); QEMU upstream asserts, and so do we.
+#[cold]
+#[inline(never)]
+fn unbalanced() -> ! {
+    crate::fatal("mmap_unlock: the calling thread does not hold the mmap lock")
+}
+
 #[cold]
 #[inline(never)]
 fn mutex_failed(what: &str, r: libc::c_int) -> ! {
@@ -64,6 +72,9 @@ pub fn lock() {
 pub fn unlock() {
     let last = LOCK_COUNT.with(|c| {
         let n = c.get() - 1;
+        if n < 0 {
+            unbalanced();
+        }
         c.set(n);
         n == 0
     });

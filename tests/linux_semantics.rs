@@ -641,9 +641,113 @@ fn moving_the_last_guest_page_of_a_host_page_releases_it() {
     let page = map_at(host_page + PS, PS, RW);
     let target = BASE + 4 * HP;
     let fixed = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as _;
-    assert_eq!(target_mremap(page, PS, PS, fixed, target), target as abi_long);
+    assert_eq!(
+        target_mremap(page, PS, PS, fixed, target),
+        target as abi_long
+    );
     for p in [host_page, host_page + PS, host_page + 2 * PS] {
         assert_eq!(g.flags(p), 0);
-        assert_eq!(g.host_prot(p).as_deref(), Some("---"), "no guest page left: back to the reservation");
+        assert_eq!(
+            g.host_prot(p).as_deref(),
+            Some("---"),
+            "no guest page left: back to the reservation"
+        );
     }
+}
+
+#[test]
+fn anonymous_fragment_never_writes_into_a_shared_file() {
+    use std::os::fd::AsRawFd;
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    const HP: abi_ulong = 65536;
+    let f = temp_file(HP as usize, 0x66);
+    let shared = libc::MAP_SHARED | libc::MAP_FIXED;
+    assert_eq!(
+        target_mmap(BASE, HP, RW, shared, f.as_raw_fd(), 0),
+        BASE as abi_long
+    );
+    assert_eq!(map(BASE + PS, PS, RW, FIXED), (BASE + PS) as abi_long);
+    assert!(g.all(BASE + PS, PS, 0), "the anonymous page reads as zero");
+    let mut byte = [0u8; 1];
+    use std::os::unix::fs::FileExt;
+    f.read_exact_at(&mut byte, PS as u64).unwrap();
+    assert_eq!(byte[0], 0x66, "the file is not written");
+    g.fill(BASE + 2 * PS, 1, 0x67);
+    f.read_exact_at(&mut byte, 2 * PS as u64).unwrap();
+    assert_eq!(byte[0], 0x67, "the neighbours still share the file");
+}
+
+#[test]
+fn fragment_over_a_hole_left_by_a_shrink() {
+    let g = Guest::new(65536);
+    if PS >= 65536 {
+        return;
+    }
+    let a = map_at(BASE, 32 * PS, RW);
+    assert_eq!(target_mremap(a, 12 * PS, 11 * PS, 0, 0), a as abi_long);
+    // 2.3 (and an earlier version of this library) wrote into the released real page.
+    assert_eq!(map(a + 11 * PS, PS, RW, FIXED), (a + 11 * PS) as abi_long);
+    assert!(g.all(a + 11 * PS, PS, 0));
+}
+
+#[test]
+fn map_types_are_checked_like_linux() {
+    use std::os::fd::AsRawFd;
+    for host_page in [0, 65536] {
+        let _g = Guest::new(host_page);
+        let f = temp_file(65536, 1);
+        for bad in [0, 0xf] {
+            assert_eq!(
+                target_mmap(
+                    BASE + PS,
+                    PS,
+                    RW,
+                    (ANON & !3) | bad | libc::MAP_FIXED,
+                    -1,
+                    0
+                ),
+                -1
+            );
+            assert_eq!(errno(), libc::EINVAL);
+        }
+        let validate = 0x03 | libc::MAP_FIXED;
+        assert_eq!(
+            target_mmap(
+                BASE + PS,
+                PS,
+                libc::PROT_READ,
+                validate | 0x80_0000,
+                f.as_raw_fd(),
+                PS
+            ),
+            -1
+        );
+        assert_eq!(errno(), libc::EOPNOTSUPP);
+        assert_eq!(
+            target_mmap(BASE + PS, PS, libc::PROT_READ, validate, f.as_raw_fd(), PS),
+            (BASE + PS) as abi_long
+        );
+    }
+}
+
+#[test]
+fn mremap_sizes_that_wrap_are_einval() {
+    let _g = Guest::new(0);
+    let a = map_at(BASE, PS, RW);
+    for size in [abi_ulong::MAX - 5, abi_ulong::MAX] {
+        assert_eq!(target_mremap(a, PS, size, libc::MREMAP_MAYMOVE as _, 0), -1);
+        assert_eq!(errno(), libc::EINVAL);
+        assert_eq!(target_mremap(a, size, PS, libc::MREMAP_MAYMOVE as _, 0), -1);
+        assert_eq!(errno(), libc::EINVAL);
+    }
+    qemu_user_mmap::ffi::mmap_lock();
+    assert_eq!(
+        mmap_find_vma(0, abi_ulong::MAX - 5),
+        abi_ulong::MAX,
+        "no room for a size that wraps"
+    );
+    qemu_user_mmap::ffi::mmap_unlock();
 }

@@ -28,6 +28,13 @@ pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr 
     } else {
         emu.pages.start_of(start)
     };
+    // A size that wraps when host-page aligned (2.3 then searches for 0 bytes), or that
+    // exceeds the guest space, has no room anywhere.
+    if emu.pages.align(size as u64) > emu.window.end_limit()
+        || (size != 0 && emu.pages.align_len(size) == 0)
+    {
+        return GuestAddr::INVALID;
+    }
     let size = emu.pages.align_len(size);
     if emu.reserved_va() != 0 {
         return find_reserved(emu, start, size);

@@ -36,10 +36,36 @@ const MAP_TYPE: c_int = 0x0f;
 const MAP_SHARED_VALIDATE: c_int = 0x03;
 /// `MAP_FIXED_NOREPLACE` (Linux 4.17): fixed, but fail with EEXIST over existing mappings.
 pub const MAP_FIXED_NOREPLACE: c_int = 0x10_0000;
+/// The flags Linux accepts with `MAP_SHARED_VALIDATE` on an ordinary file (its
+/// `LEGACY_MAP_MASK`); anything else is EOPNOTSUPP.
+const SHARED_VALIDATE_KNOWN: c_int = MAP_TYPE
+    | libc::MAP_FIXED
+    | libc::MAP_ANONYMOUS
+    | libc::MAP_DENYWRITE
+    | libc::MAP_EXECUTABLE
+    | 0x400_0000 /* MAP_UNINITIALIZED */
+    | libc::MAP_GROWSDOWN
+    | libc::MAP_LOCKED
+    | libc::MAP_NORESERVE
+    | libc::MAP_POPULATE
+    | libc::MAP_NONBLOCK
+    | libc::MAP_STACK
+    | libc::MAP_HUGETLB;
 
 /// An `abi_ulong` file offset converted to `off_t`, as C converts it.
 fn off_t(offset: abi_ulong) -> i64 {
     offset as u64 as i64
+}
+
+/// `flags` for anonymous host memory standing in for the mapping: anonymous memory knows
+/// no `MAP_SHARED_VALIDATE`, so a shared type becomes plain `MAP_SHARED`.
+fn anonymous_flags(flags: c_int) -> c_int {
+    let sharing = if is_shared(flags) {
+        libc::MAP_SHARED
+    } else {
+        libc::MAP_PRIVATE
+    };
+    (flags & !MAP_TYPE) | sharing | libc::MAP_ANONYMOUS
 }
 
 /// Whether the mapping type is shared (`MAP_SHARED` or `MAP_SHARED_VALIDATE`).
@@ -71,6 +97,17 @@ pub fn mmap(
         return Err(Failure::Errno(libc::ENOMEM));
     }
     let anonymous = flags & libc::MAP_ANONYMOUS != 0;
+    // The mapping type, as Linux checks it (the host would, but not for a mapping made of
+    // fragments only).
+    match flags & MAP_TYPE {
+        libc::MAP_PRIVATE | libc::MAP_SHARED => {}
+        MAP_SHARED_VALIDATE if !anonymous => {
+            if flags & !SHARED_VALIDATE_KNOWN != 0 {
+                return Err(Failure::Errno(libc::EOPNOTSUPP));
+            }
+        }
+        _ => return Err(Failure::Errno(libc::EINVAL)),
+    }
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     let fixed = flags & libc::MAP_FIXED != 0 || noreplace;
     // The host sees MAP_FIXED; NOREPLACE only where the host range can be free (without a
@@ -163,7 +200,7 @@ fn map_anywhere(
                 win.g2h(start),
                 host_len as u64,
                 prot,
-                flags | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
+                anonymous_flags(flags) | libc::MAP_FIXED,
                 -1,
                 0,
             );
@@ -268,6 +305,11 @@ fn map_fixed(
     let tail = end < real_end;
     if !anonymous && (head || tail) {
         host::check_mappable(fd, prot, is_shared(flags))?;
+        // A shared writable file fragment could not be kept in sync with the file: refuse
+        // before anything is mapped.
+        if is_shared(flags) && prot & libc::PROT_WRITE != 0 {
+            return Err(Failure::Errno(libc::EINVAL));
+        }
     }
     if head && pages.is_single_page(real_start, real_end) {
         // The whole mapping lies inside one host page.
@@ -386,40 +428,63 @@ fn map_fragment(
     let mut prot1 = flags_between(emu, real_start, start.min(real_end))
         | flags_between(emu, end.max(real_start), real_end);
     let fresh = prot1 == 0;
+    let len = end.distance_from(start) as u64;
+    let piece = emu.window.g2h(start);
     if fresh {
         // No other guest page here: allocate the host page (it reads as zero).
-        host::mmap(
-            host_page,
-            pages.size,
-            prot,
-            flags | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+        host::mmap(host_page, pages.size, prot, anonymous_flags(flags), -1, 0)?;
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
     let prot_new = prot | prot1;
-    let len = end.distance_from(start) as u64;
 
-    if !anonymous || !fresh {
-        // Make the page writable to fill it.
-        if prot1 & libc::PROT_WRITE == 0 {
-            let _ = host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE);
+    if fresh && anonymous {
+        if prot_new != prot1 {
+            host::mprotect(host_page, pages.size, prot_new)?;
         }
-        let filled = if anonymous {
-            host::zero(emu.window.g2h(start), len);
-            Ok(())
-        } else {
-            host::pread_full(fd, emu.window.g2h(start), len, off_t(offset))
-        };
-        if prot_new != prot1 | libc::PROT_WRITE {
-            let _ = host::mprotect(host_page, pages.size, prot_new);
-        }
-        filled?;
-    } else if prot_new != prot1 {
-        let _ = host::mprotect(host_page, pages.size, prot_new);
+        return Ok(());
     }
+    if !fresh && pages.real_size <= TARGET_PAGE_SIZE as u64 {
+        // Our part of the host page is whole real pages: replace it with fresh private
+        // memory. It reads as zero (2.3 showed the old bytes), whatever was there: a hole
+        // left by a partial unmap or shrink (which 2.3 wrote into, and crashed), or another
+        // mapping's shared file pages (which writing zeros or data in place would change).
+        let piece_prot = if anonymous {
+            prot_new
+        } else {
+            prot_new | libc::PROT_WRITE
+        };
+        host::mmap(
+            piece,
+            len,
+            piece_prot,
+            libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )?;
+        if !anonymous {
+            host::pread_full(fd, piece, len, off_t(offset))?;
+        }
+        if piece_prot != prot_new || prot_new != prot1 {
+            host::mprotect(host_page, pages.size, prot_new)?;
+        }
+        return Ok(());
+    }
+    // Real host pages larger than the target page: fill our part in place, with the host
+    // page made writable meanwhile.
+    if prot1 & libc::PROT_WRITE == 0 {
+        host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE)?;
+    }
+    let filled = if anonymous {
+        host::zero(piece, len);
+        Ok(())
+    } else {
+        host::pread_full(fd, piece, len, off_t(offset))
+    };
+    if prot_new != prot1 | libc::PROT_WRITE {
+        host::mprotect(host_page, pages.size, prot_new)?;
+    }
+    filled?;
     Ok(())
 }
 

@@ -11,8 +11,8 @@
 use std::os::raw::{c_int, c_ulong};
 
 use super::find::find_vma;
-use super::unmap::release_host;
-use super::{Failure, Outcome};
+use super::unmap::{release_host, reserve_exactly};
+use super::{flags_between, Failure, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, TARGET_PAGE_SIZE};
 use crate::emulator::Emulator;
 use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
@@ -28,10 +28,12 @@ const MREMAP_DONTUNMAP: c_ulong = 4;
 /// translated code.
 const PAGE_WRITE_ORG: c_int = 0x10;
 
-/// A length rounded up to target pages, in 64 bits (no wrap).
-fn pages_len(size: abi_ulong) -> u64 {
+/// A length rounded up to target pages, or `None` when that does not fit `abi_ulong`
+/// (Linux: EINVAL for a size that wraps when page-aligned).
+fn pages_len(size: abi_ulong) -> Option<u64> {
     let ps = TARGET_PAGE_SIZE as u64;
-    (size as u64).div_ceil(ps) * ps
+    let len = (size as u64).checked_next_multiple_of(ps)?;
+    (len <= abi_ulong::MAX as u64).then_some(len)
 }
 
 /// Resizes the guest mapping at `old_addr` from `old_size` to `new_size` bytes, moving it to
@@ -55,7 +57,9 @@ pub fn mremap(
     {
         return einval;
     }
-    let (old_len, new_len) = (pages_len(old_size), pages_len(new_size));
+    let (Some(old_len), Some(new_len)) = (pages_len(old_size), pages_len(new_size)) else {
+        return einval;
+    };
     if new_len == 0 || (old_len == 0 && !may_move) {
         return einval;
     }
@@ -154,7 +158,7 @@ pub fn mremap(
     };
     if let Some((lo, hi)) = freed.filter(|(lo, hi)| lo < hi) {
         if emu.reserved_va() != 0 {
-            rereserve(&emu, lo, hi);
+            reserve_exactly(&emu, lo, hi);
         }
         if emu.pages.size > real {
             // With host pages larger than the real ones, a host page the range shared may now
@@ -163,6 +167,18 @@ pub fn mremap(
         }
     }
 
+    if new_addr != old_addr && emu.pages.size > real {
+        // The moved real pages keep their own protection; a host page they now share with
+        // other guest pages (or with the search's reservation) gets the union, as every
+        // fragment does.
+        let first = emu.pages.start_of(new_addr);
+        let last = emu.pages.start_of(new_addr.add((new_len - 1) as abi_ulong));
+        for host_page in [first, last] {
+            let union =
+                flags_between(&emu, host_page, host_page.add(emu.pages.size_abi())) & PAGE_BITS;
+            let _ = host::mprotect(win.g2h(host_page), emu.pages.size, union);
+        }
+    }
     if old_len != 0 && !dont_unmap {
         emu.invalidate_translations(old_addr, old_addr.add(old_len as abi_ulong));
     }
@@ -189,7 +205,7 @@ fn resize_in_place(
             old_addr.wide() + old_size as u64,
             old_addr.wide() + new_size as u64,
         );
-        if !win.contains(old_addr, pages_len(new_size)) {
+        if !pages_len(new_size).is_some_and(|len| win.contains(old_addr, len)) {
             return Err(Failure::Errno(libc::ENOMEM));
         }
         if reserved {
@@ -213,24 +229,9 @@ fn resize_in_place(
         flags as c_int,
     );
     if let (Err(_), Some((lo, hi))) = (r, tail) {
-        rereserve(emu, lo, hi);
+        reserve_exactly(emu, lo, hi);
     }
     r.map_err(|e: Errno| e.into())
-}
-
-/// Puts the `PROT_NONE` reservation back over the guest range `[from, to)`, which the host
-/// has just released (a range of whole real host pages).
-fn rereserve(emu: &Emulator, from: u64, to: u64) {
-    if from < to {
-        let _ = host::mmap(
-            emu.window.g2h_wide(from),
-            to - from,
-            libc::PROT_NONE,
-            libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-            -1,
-            0,
-        );
-    }
 }
 
 /// The page flags follow the mapping: each page of the new range gets the protection of

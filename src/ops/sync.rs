@@ -7,6 +7,7 @@ use crate::config::{abi_ulong, PAGE_VALID};
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
 use crate::host;
+use crate::lock;
 
 /// Flushes `[start, start + len)` (from the start of its host page) with the host `msync`.
 ///
@@ -15,7 +16,7 @@ use crate::host;
 /// succeeds; invalid flags are -1 with `errno` EINVAL, a range that leaves the guest space
 /// or holds unmapped pages -1 with `errno` ENOMEM (where the host refused them in the
 /// original), as is a failing host `msync` with its own `errno`.
-/// Takes no lock, like the original.
+/// Unlike the original it takes the mmap lock, to read the page flags.
 pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
@@ -33,6 +34,8 @@ pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     if len == 0 || end < start {
         return Err(Failure::Negative(libc::ENOMEM));
     }
+    // 2.3 takes no lock here; the page flags are read under it, as everywhere else.
+    let _lock = lock::Guard::new();
     let emu = Emulator::current();
     if !emu.window.contains(start, len as u64) {
         return Err(Failure::Errno(libc::ENOMEM));

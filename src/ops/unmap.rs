@@ -64,13 +64,27 @@ pub(crate) fn release_host(
 pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
     let (real_start, real_end) = releasable_host_range(emu, start, start.add(size));
     if real_start != real_end {
-        let _ = host::mmap(
-            emu.window.g2h(real_start),
-            real_end.distance_from(real_start) as u64,
-            libc::PROT_NONE,
-            libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-            -1,
-            0,
-        );
+        reserve_exactly(emu, real_start.wide(), real_end.wide());
+    }
+}
+
+/// Puts the `PROT_NONE` reservation over the guest range `[from, to)` (whole real host
+/// pages). Should the host refuse, the range is unmapped instead: a hole in the reservation
+/// is better than guest memory left accessible after it was released.
+pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) {
+    if from >= to {
+        return;
+    }
+    let at = emu.window.g2h_wide(from);
+    let reserved = host::mmap(
+        at,
+        to - from,
+        libc::PROT_NONE,
+        libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+        -1,
+        0,
+    );
+    if reserved.is_err() {
+        let _ = host::munmap(at, to - from);
     }
 }
