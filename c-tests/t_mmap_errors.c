@@ -128,13 +128,14 @@ int main(void)
         CHECK_EQ(emu_host_prot(mmap_next_start), 0);
         CHECK_EQ(flags_of(mmap_next_start), 0);
     } else if (next >= T_TASK_UNMAPPED_BASE) {
-        CHECK_EQ(mmap_next_start, next + HPS);
         if (LINUX_FIXES) {
-            /* UNDOC-1 (not in D1-D31; reported): ours gives the search's
-               PROT_NONE range back to the host, so nothing is left, as
-               after a failed mmap on Linux */
+            /* D36: ours checks the mapping type first, as Linux does:
+               refused before the search, nothing changes (no host range,
+               mmap_next_start where it was) */
+            CHECK_EQ(mmap_next_start, next);
             CHECK(!emu_host_mapped(next));
         } else {
+            CHECK_EQ(mmap_next_start, next + HPS);
             CHECK_EQ(emu_host_prot(next), 0);
         }
         CHECK_EQ(flags_of(next), 0);

@@ -313,7 +313,11 @@ fn map_fixed(
     }
     if head && pages.is_single_page(real_start, real_end) {
         // The whole mapping lies inside one host page.
-        return map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
+        let mapped = map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
+        if mapped.is_err() {
+            discard(emu, start, len);
+        }
+        return mapped;
     }
     let mid_start = if head {
         real_start.add(pages.size_abi())
