@@ -102,7 +102,8 @@ header-check:
 	$(CARGO) test --quiet --test header
 
 # ---- tests --------------------------------------------------------------
-check: check-rust check-symbols check-c check-diff check-kit check-install check-preload
+check: check-rust check-symbols check-c check-diff check-reliability check-sanitizers fuzz-smoke \
+	check-kit check-install check-preload
 	@echo "make check: all suites passed"
 
 check-rust:
@@ -118,6 +119,9 @@ check-rust:
 matrix-libs:
 	@for t in $(MATRIX_LIBS); do $(MAKE) --no-print-directory lib TARGET=$$t || exit 1; done
 	@$(MAKE) --no-print-directory lib TARGET=x86_64 GUEST_BASE=no
+
+# Reliability (RELIABILITY.md): check-reliability, check-sanitizers, fuzz, fuzz-smoke, miri.
+include c-tests/reliability/reliability.mk
 
 check-symbols: matrix-libs
 	@for t in x86_64 arm alpha sparc32plus i386 mips x86_64-noguestbase; do \

@@ -83,3 +83,26 @@ pub fn c_status(outcome: Outcome<()>) -> c_int {
         }
     }
 }
+
+/// With host pages larger than target pages, a host page's protection is the union of its
+/// guest pages' (the fragment model). After guest pages of the host pages at either end of
+/// `[start, end)` went away, narrow those host pages back to the union of what is left, so
+/// the host never allows more than the page flags do. (2.3 left the wider protection.)
+pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
+    let pages = emu.pages;
+    if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || end <= start {
+        return;
+    }
+    let first = pages.start_of(start);
+    let last = pages.start_of(end.sub(1));
+    for host_page in [first, last] {
+        let union = flags_between(emu, host_page, host_page.add(pages.size_abi()))
+            & crate::config::PAGE_BITS;
+        if union != 0 {
+            let _ = crate::host::mprotect(emu.window.g2h(host_page), pages.size, union);
+        }
+        if first == last {
+            break;
+        }
+    }
+}

@@ -12,7 +12,7 @@ use std::os::raw::{c_int, c_ulong};
 
 use super::find::find_vma;
 use super::unmap::{release_host, reserve_exactly};
-use super::{flags_between, Failure, Outcome};
+use super::{flags_between, tighten_edge_host_pages, Failure, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, TARGET_PAGE_SIZE};
 use crate::emulator::Emulator;
 use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
@@ -162,8 +162,12 @@ pub fn mremap(
         }
         if emu.pages.size > real {
             // With host pages larger than the real ones, a host page the range shared may now
-            // hold no guest page at all: release it too, as munmap does.
+            // hold no guest page at all: release it too, as munmap does. One that still holds
+            // guest pages gets its released real pages back as memory of its (union)
+            // protection, as every fragment is: no hole inside a live host page.
             let _ = release_host(&emu, GuestAddr(lo as abi_ulong), (hi - lo) as abi_ulong);
+            refill_live_host_pages(&emu, lo, hi);
+            tighten_edge_host_pages(&emu, GuestAddr(lo as abi_ulong), GuestAddr(hi as abi_ulong));
         }
     }
 
@@ -310,5 +314,34 @@ fn move_page_flags(
             new.add(new_len as abi_ulong),
             tail_flags,
         );
+    }
+}
+
+/// After the host released the real pages `[lo, hi)`: in each host page at either end that
+/// still holds guest pages, map fresh memory of the host page's union protection over the
+/// released part, so the host page stays whole.
+fn refill_live_host_pages(emu: &Emulator, lo: u64, hi: u64) {
+    let pages = emu.pages;
+    let mut edges = vec![lo & pages.mask];
+    if (hi - 1) & pages.mask != lo & pages.mask {
+        edges.push((hi - 1) & pages.mask);
+    }
+    for host_page in edges {
+        let start = GuestAddr(host_page as abi_ulong);
+        let union = flags_between(emu, start, start.add(pages.size_abi()));
+        if union == 0 {
+            continue;
+        }
+        let (from, to) = (lo.max(host_page), hi.min(host_page + pages.size));
+        if from < to {
+            let _ = host::mmap(
+                emu.window.g2h_wide(from),
+                to - from,
+                union & PAGE_BITS,
+                libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `target_munmap`, and the re-reservation of released guest space under `reserved_va`.
 
-use super::{releasable_host_range, Failure, Outcome};
+use super::{releasable_host_range, tighten_edge_host_pages, Failure, Outcome};
 use crate::config::abi_ulong;
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, GuestAddr};
@@ -35,6 +35,7 @@ pub fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
 pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     release_host(emu, start, len)?;
     emu.set_page_flags(start, start.add(len), 0);
+    tighten_edge_host_pages(emu, start, start.add(len));
     emu.invalidate_translations(start, start.add(len));
     Ok(())
 }
