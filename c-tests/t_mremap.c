@@ -305,10 +305,10 @@ int main(void)
         CHECK_EQ(flags_of(g), VALID_RW);
         /* the moved real page leaves a hole, even with reserved_va: the
            host page has live neighbours so it is not re-reserved.
-           UNDOC-2: ours re-reserves the moved real pages (PROT_NONE) under
-           reserved_va: no hole */
-        if (LINUX_FIXES && is_reserved()) {
-            CHECK_EQ(emu_host_prot(g + TPS), 0);
+           D33: ours leaves no hole in a live host page: the moved real
+           page is refilled with memory of the host page's protection */
+        if (LINUX_FIXES) {
+            CHECK_EQ(emu_host_prot(g + TPS), RW);
         } else {
             CHECK(!emu_host_mapped(g + TPS));
         }
@@ -322,8 +322,8 @@ int main(void)
         r = target_mremap(g + 2 * HPS, TPS, TPS, MREMAP_FIXED | MREMAP_MAYMOVE,
                           n + TPS);
         CHECK_EQ(r, (abi_long)(n + TPS));
-        if (LINUX_FIXES && is_reserved()) {
-            CHECK_EQ(emu_host_prot(g + 2 * HPS), 0);     /* UNDOC-2 */
+        if (LINUX_FIXES) {
+            CHECK_EQ(emu_host_prot(g + 2 * HPS), RW);    /* D33: refilled */
         } else {
             CHECK(!emu_host_mapped(g + 2 * HPS));
         }
