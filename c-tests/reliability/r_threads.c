@@ -159,8 +159,19 @@ static void random_op(uint64_t *seed, abi_ulong base, abi_ulong size, int own)
     atomic_fetch_add(&total_ops, 1);
 }
 
-/* the owned range keeps the fill byte of every page */
+/* the owned range keeps the fill byte of every page (the page flags are
+   read under the mmap lock, like every reader of QEMU's page table must) */
+static int check_own_locked(abi_ulong base, abi_ulong size);
 static int check_own(abi_ulong base, abi_ulong size)
+{
+    int ok;
+    mmap_lock();
+    ok = check_own_locked(base, size);
+    mmap_unlock();
+    return ok;
+}
+
+static int check_own_locked(abi_ulong base, abi_ulong size)
 {
     abi_ulong a;
     for (a = base; a < base + size; a += TPS) {
