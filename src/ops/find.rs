@@ -28,10 +28,11 @@ pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr 
     } else {
         emu.pages.start_of(start)
     };
-    // A size that wraps when host-page aligned (2.3 then searches for 0 bytes), or that
-    // exceeds the guest space, has no room anywhere.
-    if emu.pages.align(size as u64) > emu.window.end_limit()
-        || (size != 0 && emu.pages.align_len(size) == 0)
+    // No size, a size that wraps when host-page aligned (2.3 then searches for 0 bytes),
+    // or one that exceeds the guest space: no room anywhere (2.3 returned an address).
+    if size == 0
+        || emu.pages.align(size as u64) > emu.window.end_limit()
+        || emu.pages.align_len(size) == 0
     {
         return GuestAddr::INVALID;
     }

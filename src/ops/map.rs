@@ -440,7 +440,9 @@ fn map_fragment(
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
-    let prot_new = prot | prot1;
+    // The host page's protection: the union of its guest pages' (only protection bits: a
+    // PROT_GROWSDOWN the guest passed is not for the host's mprotect).
+    let prot_new = (prot & PAGE_BITS) | prot1;
 
     if fresh && anonymous {
         if prot_new != prot1 {
@@ -469,9 +471,8 @@ fn map_fragment(
         if !anonymous {
             host::pread_full(fd, piece, len, off_t(offset))?;
         }
-        if piece_prot != prot_new || prot_new != prot1 {
-            host::mprotect(host_page, pages.size, prot_new)?;
-        }
+        // Always: the host page may still have a wider protection than its pages' union.
+        host::mprotect(host_page, pages.size, prot_new)?;
         return Ok(());
     }
     // Real host pages larger than the target page: fill our part in place, with the host

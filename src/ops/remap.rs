@@ -81,15 +81,19 @@ pub fn mremap(
         return Err(Failure::Errno(libc::EFAULT));
     }
     let first_flags = emu.page_flags(old_addr);
-    // Resizing in place, the host itself refuses (EFAULT) an old range that is not one host
-    // mapping, holes and reservations included; with host pages of the target's size the
-    // first page is then enough. A move can take several host mappings at once (Linux
-    // 6.17), and larger host pages can hold unmapped guest pages: check every page.
-    let uniform = !may_move && emu.pages.size == TARGET_PAGE_SIZE as u64;
+    // What must be mapped, as Linux requires it: resizing in place without growing needs
+    // only the first page; growing needs the whole old range to be one mapping; a move
+    // needs the part that moves (a shrinking move drops the rest first).
+    let checked = if new_len > old_len {
+        old_len
+    } else if may_move {
+        new_len
+    } else {
+        0
+    };
     let mapped = first_flags & PAGE_VALID != 0
-        && (uniform
-            || target_pages_touching(old_addr.wide(), old_addr.wide() + old_len)
-                .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0));
+        && target_pages_touching(old_addr.wide(), old_addr.wide() + checked)
+            .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0);
     if !mapped {
         return Err(Failure::Errno(libc::EFAULT));
     }
