@@ -314,7 +314,7 @@ fn map_fixed(
     if head && pages.is_single_page(real_start, real_end) {
         // The whole mapping lies inside one host page.
         let mapped = map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
-        if mapped.is_err() {
+        if mapped.is_err() && mapped != Err(Failure::Errno(libc::EEXIST)) {
             discard(emu, start, len);
         }
         return mapped;
@@ -357,8 +357,16 @@ fn map_fixed(
         }
         Ok(())
     })();
-    if fragments.is_err() {
-        discard(emu, start, len);
+    match fragments {
+        // A fresh host page the host refused with MAP_FIXED_NOREPLACE (foreign memory
+        // there): the fragments changed nothing; only a middle mapped first is undone.
+        Err(Failure::Errno(libc::EEXIST)) => {
+            if mid_start < mid_end {
+                discard(emu, mid_start, mid_end.distance_from(mid_start));
+            }
+        }
+        Err(_) => discard(emu, start, len),
+        Ok(()) => {}
     }
     fragments
 }
@@ -471,8 +479,10 @@ fn map_fragment(
         if !anonymous {
             host::pread_full(fd, piece, len, off_t(offset))?;
         }
-        // Always: the host page may still have a wider protection than its pages' union.
-        host::mprotect(host_page, pages.size, prot_new)?;
+        // The host page gets its pages' union (it may still have a wider protection).
+        // Best effort: our piece already has its protection, and a neighbour that shares a
+        // read-only descriptor's file cannot take a wider one (EACCES), nor needs it.
+        let _ = host::mprotect(host_page, pages.size, prot_new);
         return Ok(());
     }
     // Real host pages larger than the target page: fill our part in place, with the host

@@ -187,7 +187,8 @@ pub fn mremap(
             let _ = host::mprotect(win.g2h(host_page), emu.pages.size, union);
         }
     }
-    if old_len != 0 && !dont_unmap {
+    if old_len != 0 {
+        // Also with MREMAP_DONTUNMAP: the contents moved away (the old range reads zero).
         emu.invalidate_translations(old_addr, old_addr.add(old_len as abi_ulong));
     }
     emu.invalidate_translations(new_addr, new_addr.add(new_len as abi_ulong));
