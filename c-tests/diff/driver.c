@@ -33,6 +33,13 @@
  * Each script runs in a forked child; if the implementation aborts (the
  * original asserts in page_set_flags on some inputs) or crashes, the parent
  * finishes the trace with "!ABORT <signal>" so the harness survives.
+ *
+ * Expected divergences.  With --expect FILE (the runner passes expected.txt
+ * to the oracle run when our library is tested), a step carrying a listed
+ * class is run the Linux way on the oracle side: refused with Linux's result
+ * (fail), patched after the original's call (tb-args, frag, ...), or
+ * replaced by a model (linux-mremap, eof-page, linux-search).  The section
+ * "Linux models" below holds them; README.md lists the kinds.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
