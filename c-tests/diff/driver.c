@@ -1567,18 +1567,12 @@ static void drop_probe(const struct pre *s)
    protection is the union of its pages'.  A host page holding no other
    guest page is fresh memory that reads as zero outside the map's part.
    When the call fails, the host page is put back as it was. */
-/* mprotect the mapped real pages of a fragment's host page */
+/* the host page's protection, as the library sets it: one mprotect over the
+   whole host page, best effort (a hole in the host page, or a neighbour
+   sharing a read-only descriptor's file, makes the kernel stop or refuse) */
 static void protect_mapped(const struct frag *fr, int prot)
 {
-    int nreal = (int)(HP / RP);
-    read_maps();
-    for (int k = 0; k < nreal;) {
-        u64 g = fr->hp + (u64)k * RP;
-        int m = maps_prot_at(g) >= 0, n = 1;
-        while (k + n < nreal && (maps_prot_at(fr->hp + (u64)(k + n) * RP) >= 0) == m) n++;
-        if (m) mprotect(g2h(g), (size_t)n * RP, prot);
-        k += n;
-    }
+    mprotect(g2h(fr->hp), HP, prot);
 }
 
 static void frag_fix(const struct frag *fr, const u64 *a, int failed)
@@ -1630,6 +1624,9 @@ static void frag_fix(const struct frag *fr, const u64 *a, int failed)
     if (fallback) protect_mapped(fr, prot | PROT_WRITE);
     if (!anon) memcpy(g2h(fr->plo), content, plen);
     protect_mapped(fr, prot);
+    /* whatever the host page's call did, the map's part ends with exactly
+       the union protection: never writable for a read-only map */
+    mprotect(g2h(fr->plo), plen, prot);
 }
 
 /* the protection a page carries when it moves: its own (PAGE_WRITE_ORG

@@ -482,7 +482,11 @@ fn map_fragment(
         // The host page gets its pages' union (it may still have a wider protection).
         // Best effort: our piece already has its protection, and a neighbour that shares a
         // read-only descriptor's file cannot take a wider one (EACCES), nor needs it.
-        let _ = host::mprotect(host_page, pages.size, prot_new);
+        if host::mprotect(host_page, pages.size, prot_new).is_err() && piece_prot != prot_new {
+            // The host page call stopped early (a hole in the host page): the piece itself
+            // must not keep the write permission it was filled with.
+            host::mprotect(piece, len, prot_new)?;
+        }
         return Ok(());
     }
     // Real host pages larger than the target page: fill our part in place, with the host

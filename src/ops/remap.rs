@@ -136,15 +136,6 @@ pub fn mremap(
         resize_in_place(&emu, old_addr, old_size, new_size, flags)?
     };
     let new_addr = win.h2g(moved);
-    move_page_flags(
-        &emu,
-        old_addr,
-        old_len,
-        new_addr,
-        new_len,
-        dont_unmap,
-        first_flags,
-    );
 
     // What the host released: the whole old range after a move (unless asked not to), the
     // tail after a shrink in place (whole real host pages).
@@ -159,20 +150,37 @@ pub fn mremap(
         ))
     } else {
         None
-    };
-    if let Some((lo, hi)) = freed.filter(|(lo, hi)| lo < hi) {
-        if emu.reserved_va() != 0 {
-            reserve_exactly(&emu, lo, hi);
-        }
-        if emu.pages.size > real {
-            // With host pages larger than the real ones, a host page the range shared may now
-            // hold no guest page at all: release it too, as munmap does. One that still holds
-            // guest pages gets its released real pages back as memory of its (union)
-            // protection, as every fragment is: no hole inside a live host page.
-            let _ = release_host(&emu, GuestAddr(lo as abi_ulong), (hi - lo) as abi_ulong);
-            refill_live_host_pages(&emu, lo, hi);
-            tighten_edge_host_pages(&emu, GuestAddr(lo as abi_ulong), GuestAddr(hi as abi_ulong));
-        }
+    }
+    .filter(|(lo, hi)| lo < hi);
+    // The reservation invariant: the host never leaves a hole where this call will later
+    // map with MAP_FIXED or unmap, and under `reserved_va` the guest window has no hole at
+    // all, whenever the emulator runs. Its `page_set_flags` allocates with `mmap(NULL, ..)`:
+    // an allocation landing in the range the host just vacated would be destroyed by a
+    // later re-reservation or release. So the vacated range is filled with the `PROT_NONE`
+    // reservation before any call into the emulator: under `reserved_va` that is the
+    // re-reservation (as in the original); with host pages larger than the real ones it is
+    // a placeholder that the release below gives back or, in a host page that still holds
+    // guest pages, narrows to their union.
+    let big_host_pages = emu.pages.size > real;
+    if let Some((lo, hi)) = freed.filter(|_| emu.reserved_va() != 0 || big_host_pages) {
+        reserve_exactly(&emu, lo, hi);
+    }
+    move_page_flags(
+        &emu,
+        old_addr,
+        old_len,
+        new_addr,
+        new_len,
+        dont_unmap,
+        first_flags,
+    );
+    if let Some((lo, hi)) = freed.filter(|_| big_host_pages) {
+        // A host page the range shared may now hold no guest page at all: release it too, as
+        // munmap does. One that still holds guest pages keeps the placeholder over its
+        // released real pages, with the host page's (union) protection, as every fragment
+        // has: no hole inside a live host page.
+        let _ = release_host(&emu, GuestAddr(lo as abi_ulong), (hi - lo) as abi_ulong);
+        tighten_edge_host_pages(&emu, GuestAddr(lo as abi_ulong), GuestAddr(hi as abi_ulong));
     }
 
     if new_addr != old_addr && emu.pages.size > real {
@@ -319,34 +327,5 @@ fn move_page_flags(
             new.add(new_len as abi_ulong),
             tail_flags,
         );
-    }
-}
-
-/// After the host released the real pages `[lo, hi)`: in each host page at either end that
-/// still holds guest pages, map fresh memory of the host page's union protection over the
-/// released part, so the host page stays whole.
-fn refill_live_host_pages(emu: &Emulator, lo: u64, hi: u64) {
-    let pages = emu.pages;
-    let mut edges = vec![lo & pages.mask];
-    if (hi - 1) & pages.mask != lo & pages.mask {
-        edges.push((hi - 1) & pages.mask);
-    }
-    for host_page in edges {
-        let start = GuestAddr(host_page as abi_ulong);
-        let union = flags_between(emu, start, start.add(pages.size_abi()));
-        if union == 0 {
-            continue;
-        }
-        let (from, to) = (lo.max(host_page), hi.min(host_page + pages.size));
-        if from < to {
-            let _ = host::mmap(
-                emu.window.g2h_wide(from),
-                to - from,
-                union & PAGE_BITS,
-                libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-        }
     }
 }
