@@ -95,10 +95,60 @@ static volatile int initialised;
 static int fragments; /* host page larger than the target page */
 static __thread int inside __attribute__((tls_model("initial-exec")));
 static const char *stats_path;
+static int log_fd = -1;
 
-enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_MREMAP, C_MSYNC, C_RAW, C_FOREIGN, C_LEFTOVER, C_N };
+enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_MREMAP, C_MSYNC, C_RAW, C_FOREIGN, C_LEFTOVER, C_FILLED, C_N };
 static unsigned long counts[C_N];
 static void count(int i) { __atomic_fetch_add(&counts[i], 1, __ATOMIC_RELAXED); }
+
+/* ---- the log (QEMU_USER_MMAP_PRELOAD_LOG): one line per event, raw write(2) ---- */
+static char *put_hex(char *p, unsigned long v)
+{
+    char tmp[20];
+    int n = 0;
+    do tmp[n++] = "0123456789abcdef"[v & 15]; while ((v >>= 4) != 0);
+    *p++ = '0';
+    *p++ = 'x';
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+/* "<tid> <what> <a0> <a1>... = <result> [errno <e>]" */
+static void log_event(const char *what, int nargs, const unsigned long *args, long result, int err)
+{
+    if (log_fd < 0) return;
+    char line[256], *p = line;
+    int saved = errno;
+    long tid = syscall(SYS_gettid);
+    p = put_hex(p, (unsigned long)tid);
+    *p++ = ' ';
+    p = stpcpy(p, what);
+    for (int i = 0; i < nargs; i++) {
+        *p++ = ' ';
+        p = put_hex(p, args[i]);
+    }
+    p = stpcpy(p, " = ");
+    if (result < 0 && result >= -4095) {
+        *p++ = '-';
+        p = put_hex(p, (unsigned long)-result);
+    } else {
+        p = put_hex(p, (unsigned long)result);
+    }
+    if (err) {
+        p = stpcpy(p, " errno ");
+        p = put_hex(p, (unsigned long)err);
+    }
+    *p++ = '\n';
+    syscall(SYS_write, log_fd, line, (size_t)(p - line));
+    errno = saved;
+}
+#define LOG(what, res, err, ...)                                                           \
+    do {                                                                                   \
+        if (log_fd >= 0) {                                                                 \
+            const unsigned long a_[] = {__VA_ARGS__};                                      \
+            log_event(what, (int)(sizeof a_ / sizeof a_[0]), a_, (long)(res), err);        \
+        }                                                                                  \
+    } while (0)
 
 /* ---- raw system calls ---- */
 static void *raw_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
@@ -167,15 +217,14 @@ static uintptr_t parse_hex(const char **s)
     return v;
 }
 
-/* Fills in the protection of each candidate page from /proc/self/maps (sorted input). */
-static void protections_from_maps(struct candidate *c, int n)
+/* Calls fn(lo, hi, prot, ctx) for each line of /proc/self/maps. */
+static void for_each_mapping(void (*fn)(uintptr_t, uintptr_t, int, void *), void *ctx)
 {
     static char buf[65536];
     static char line[512];
     size_t ll = 0;
     int saved = errno;
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    for (int i = 0; i < n; i++) c[i].prot = PROT_READ | PROT_WRITE | PROT_EXEC; /* if unknown */
     if (fd < 0) { errno = saved; return; }
     for (;;) {
         long got = syscall(SYS_read, fd, buf, sizeof buf);
@@ -194,12 +243,31 @@ static void protections_from_maps(struct candidate *c, int n)
             if (*s++ != ' ') continue;
             int prot = (s[0] == 'r' ? PROT_READ : 0) | (s[1] == 'w' ? PROT_WRITE : 0) |
                        (s[2] == 'x' ? PROT_EXEC : 0);
-            for (int k = 0; k < n; k++)
-                if (c[k].page >= lo && c[k].page < hi) c[k].prot = prot;
+            fn(lo, hi, prot, ctx);
         }
     }
     syscall(SYS_close, fd);
     errno = saved;
+}
+
+struct candidates {
+    struct candidate *c;
+    int n;
+};
+
+static void candidate_protections(uintptr_t lo, uintptr_t hi, int prot, void *ctx)
+{
+    struct candidates *cs = ctx;
+    for (int k = 0; k < cs->n; k++)
+        if (cs->c[k].page >= lo && cs->c[k].page < hi) cs->c[k].prot = prot;
+}
+
+/* Fills in the protection of each candidate page from /proc/self/maps. */
+static void protections_from_maps(struct candidate *c, int n)
+{
+    struct candidates cs = {c, n};
+    for (int i = 0; i < n; i++) c[i].prot = PROT_READ | PROT_WRITE | PROT_EXEC; /* if unknown */
+    for_each_mapping(candidate_protections, &cs);
 }
 
 /* Before a call on [start, end): make the flags of the target pages in [lo, start) and
@@ -231,7 +299,83 @@ static void refresh_window(uintptr_t lo, uintptr_t start, uintptr_t end, uintptr
     for (int i = 0; i < n; i++) {
         page_set_flags(c[i].page, c[i].page + TPS, c[i].prot | PAGE_VALID | TOOL_FOREIGN);
         count(C_FOREIGN);
+        LOG("foreign", 0, 0, c[i].page, (unsigned long)c[i].prot);
     }
+}
+
+/* QEMU maps whole host pages, so the library takes a host page to be either wholly mapped
+ * or wholly unmapped. Memory mapped behind its back at target-page granularity (glibc's
+ * thread stacks, ld.so's libraries) breaks that: a host page can then be partly mapped, and
+ * the union mprotect of a shared host page (mprotect, the fragment path of a fixed mmap) or
+ * the msync from the start of the host page meets the hole and fails with ENOMEM (the JVM's
+ * guard pages at the bottom of a thread stack that does not start on a 64 KiB boundary).
+ * So when some target page of the host page [hp, hp + host page) is mapped, its unmapped
+ * target pages get an inaccessible reservation, as QEMU's host page would have: their flags
+ * stay 0 (free for the library) and after the call they are leftovers, the library's own. */
+static void fill_holes(uintptr_t hp)
+{
+    uintptr_t hps = qemu_host_page_size, real = qemu_real_host_page_size;
+    uintptr_t hole[MAX_CANDIDATES];
+    int n = 0, mapped = 0;
+    for (uintptr_t p = hp; p < hp + hps && p >= hp; p += real) {
+        if (page_mapped(p)) mapped = 1;
+        else if (n < MAX_CANDIDATES) hole[n++] = p;
+    }
+    if (!mapped) return;
+    for (int i = 0; i < n; i++) {
+        if (!describable(hole[i]) || (page_get_flags(hole[i]) & PAGE_VALID)) continue;
+        void *r = raw_mmap((void *)hole[i], real, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (r == (void *)hole[i]) {
+            count(C_FILLED);
+            LOG("fill", 0, 0, hole[i]);
+        } else if (r != MAP_FAILED) {
+            raw_munmap(r, real); /* a kernel without MAP_FIXED_NOREPLACE placed it elsewhere */
+        }
+    }
+}
+
+/* Before mprotect, msync or mremap of [a, b): target pages there that the library does not
+ * track but that are mapped (by glibc or ld.so behind its back, or before the tool was
+ * initialised) are described to it with their real protection, as QEMU would have known
+ * them; tracked-as-foreign pages that are gone are forgotten. Pages of the library's own
+ * that it considers free (leftovers) stay free. */
+#define MAX_RUNS 32
+struct runs {
+    uintptr_t a[MAX_RUNS], b[MAX_RUNS];
+    int n;
+};
+
+static void adopt_mapping(uintptr_t lo, uintptr_t hi, int prot, void *ctx)
+{
+    struct runs *r = ctx;
+    for (int k = 0; k < r->n; k++) {
+        uintptr_t x = lo > r->a[k] ? lo : r->a[k], y = hi < r->b[k] ? hi : r->b[k];
+        if (x >= y) continue;
+        page_set_flags(x, y, prot | PAGE_VALID | TOOL_FOREIGN);
+        count(C_FOREIGN);
+        LOG("adopt", 0, 0, x, y - x, (unsigned long)prot);
+    }
+}
+
+static void adopt_range(uintptr_t a, size_t len)
+{
+    if (a & (TPS - 1)) return;
+    uintptr_t l = (len + TPS - 1) & ~(TPS - 1);
+    uintptr_t b = a + l;
+    if (l == 0 || b < a) return;
+    struct runs r;
+    r.n = 0;
+    for (uintptr_t p = a; p < b && p >= a && describable(p); p += TPS) {
+        int f = page_get_flags(p);
+        if (f != 0 && !(f & TOOL_FOREIGN)) continue;
+        if (r.n > 0 && r.b[r.n - 1] == p) r.b[r.n - 1] = p + TPS;
+        else if (r.n < MAX_RUNS) r.a[r.n] = p, r.b[r.n] = p + TPS, r.n++;
+        else break;
+    }
+    if (r.n == 0) return;
+    for (int k = 0; k < r.n; k++) page_set_flags(r.a[k], r.b[k], 0);
+    for_each_mapping(adopt_mapping, &r);
 }
 
 /* After a call: target pages in [a, b) that are mapped but belong to no mapping of the
@@ -243,6 +387,7 @@ static void mark_leftovers(uintptr_t a, uintptr_t b)
         if (page_get_flags(p) == 0 && page_mapped(p)) {
             page_set_flags(p, p + TPS, TOOL_LEFTOVER);
             count(C_LEFTOVER);
+            LOG("leftover", 0, 0, p);
         }
     }
 }
@@ -268,9 +413,17 @@ static struct window window_of(uintptr_t start, size_t len)
     return w;
 }
 
-static void before(struct window *w)
+/* fill: the call may change the host protection of the whole first and last host pages
+ * (mmap MAP_FIXED, mprotect) or msync them from their start. */
+static void before(struct window *w, int fill)
 {
-    if (w->on) refresh_window(w->lo, w->start, w->end, w->hi);
+    if (!w->on) return;
+    refresh_window(w->lo, w->start, w->end, w->hi);
+    if (fill) {
+        uintptr_t hps = qemu_host_page_size;
+        if (w->lo < w->start) fill_holes(w->lo);
+        if (w->end < w->hi && (w->hi - hps != w->lo || w->lo == w->start)) fill_holes(w->hi - hps);
+    }
 }
 
 static void after(struct window *w)
@@ -333,7 +486,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
     int fixed = f & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     if (fixed) {
         w = window_of((uintptr_t)addr, len);
-        before(&w);
+        before(&w, 1);
     }
     abi_long r = target_mmap((abi_ulong)(uintptr_t)addr, len, prot, f, fd, (abi_ulong)offset);
     if (fixed) {
@@ -352,6 +505,8 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
     }
     leave();
     count(C_MMAP);
+    LOG("mmap", r, r == -1 ? errno : 0, (unsigned long)addr, len, (unsigned long)prot,
+        (unsigned long)flags, (unsigned long)fd, (unsigned long)offset);
     return c_address(r, saved);
 }
 
@@ -363,11 +518,12 @@ int munmap(void *addr, size_t len)
     if (!enter()) return raw_munmap(addr, len);
     int saved = errno;
     struct window w = window_of((uintptr_t)addr, len);
-    before(&w);
+    before(&w, 0);
     int r = target_munmap((abi_ulong)(uintptr_t)addr, len);
     after(&w);
     leave();
     count(C_MUNMAP);
+    LOG("munmap", r, r == -1 ? errno : 0, (unsigned long)addr, len);
     return c_status(r, saved);
 }
 
@@ -375,12 +531,14 @@ int mprotect(void *addr, size_t len, int prot)
 {
     if (!enter()) return raw_mprotect(addr, len, prot);
     int saved = errno;
+    adopt_range((uintptr_t)addr, len);
     struct window w = window_of((uintptr_t)addr, len);
-    before(&w);
+    before(&w, 1);
     int r = target_mprotect((abi_ulong)(uintptr_t)addr, len, prot);
     after(&w);
     leave();
     count(C_MPROTECT);
+    LOG("mprotect", r, r == -1 ? errno : 0, (unsigned long)addr, len, (unsigned long)prot);
     return c_status(r, saved);
 }
 
@@ -395,6 +553,7 @@ void *mremap(void *old, size_t old_size, size_t new_size, int flags, ...)
     }
     if (!enter()) return raw_mremap(old, old_size, new_size, flags, new_addr);
     int saved = errno;
+    adopt_range((uintptr_t)old, old_size);
     abi_long r = target_mremap((abi_ulong)(uintptr_t)old, old_size, new_size,
                                (unsigned long)(unsigned int)flags,
                                (abi_ulong)(uintptr_t)new_addr);
@@ -408,6 +567,8 @@ void *mremap(void *old, size_t old_size, size_t new_size, int flags, ...)
     }
     leave();
     count(C_MREMAP);
+    LOG("mremap", r, r == -1 ? errno : 0, (unsigned long)old, old_size, new_size,
+        (unsigned long)flags, (unsigned long)new_addr);
     return c_address(r, saved);
 }
 
@@ -415,9 +576,14 @@ int msync(void *addr, size_t len, int flags)
 {
     if (!enter()) return raw_msync(addr, len, flags);
     int saved = errno;
+    adopt_range((uintptr_t)addr, len);
+    struct window w = window_of((uintptr_t)addr, len);
+    before(&w, 1);
     int r = target_msync((abi_ulong)(uintptr_t)addr, len, flags);
+    after(&w);
     leave();
     count(C_MSYNC);
+    LOG("msync", r, r == -1 ? errno : 0, (unsigned long)addr, len, (unsigned long)flags);
     return c_status(r, saved);
 }
 
@@ -444,6 +610,10 @@ __attribute__((constructor)) static void preload_init(void)
             die("qemu-user-mmap preload: QEMU_USER_MMAP_PAGESIZE: page size must be a power of two\n");
     }
     stats_path = getenv("QEMU_USER_MMAP_PRELOAD_STATS");
+    const char *log_path = getenv("QEMU_USER_MMAP_PRELOAD_LOG");
+    if (log_path && *log_path)
+        log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
+                              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (qemu_user_mmap_standalone_init(ps, 0, 0) != 0)
         die("qemu-user-mmap preload: initialisation failed\n");
     fragments = qemu_host_page_size > TPS;
@@ -463,7 +633,8 @@ static char *put_ul(char *p, unsigned long v)
 __attribute__((destructor)) static void preload_fini(void)
 {
     static const char *names[C_N] = {"mmap",    "munmap", "mprotect", "mremap",
-                                     "msync",   "raw",    "foreign",  "leftover"};
+                                     "msync",   "raw",    "foreign",  "leftover",
+                                     "filled"};
     if (!stats_path || !*stats_path) return;
     unsigned long total = 0;
     for (int i = 0; i < C_N; i++) total += __atomic_load_n(&counts[i], __ATOMIC_RELAXED);

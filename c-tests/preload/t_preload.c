@@ -219,6 +219,88 @@ static void test_foreign_neighbour(void)
     syscall(SYS_munmap, region, 4 * h);
 }
 
+/* Faults (SIGSEGV) when touching p, in a child. */
+static int faults(volatile unsigned char *p)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        p[0] = 1;
+        _exit(0);
+    }
+    int st;
+    return c > 0 && waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
+/* What the JVM does for each of its threads: glibc maps the thread stack (behind the tool's
+ * back, at a 4 KiB boundary, with a hole below it), then the JVM maps its guard pages at the
+ * bottom of the stack with mmap(MAP_FIXED) and mprotects them to PROT_NONE. With 64 KiB host
+ * pages the host page holding the stack's bottom is then only partly mapped. */
+static void test_stack_guard(void)
+{
+    size_t h = hps() > 65536 ? hps() : 65536;
+    unsigned char *region = (void *)syscall(SYS_mmap, NULL, 5 * h, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(region != MAP_FAILED);
+    unsigned char *hp = (unsigned char *)(((uintptr_t)region + h - 1) & ~(uintptr_t)(h - 1));
+    unsigned char *stack = hp + 2 * 4096;
+    syscall(SYS_munmap, region, (size_t)(stack - region)); /* the hole below the stack */
+    memset(stack, 0x5c, 3 * h - 2 * 4096);
+    unsigned char *guard = mmap(stack, 4 * 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    CHECK(guard == stack);
+    CHECK(mprotect(stack, 4 * 4096, PROT_NONE) == 0);
+    /* With bigger host pages the host page holds the stack too: the union of protections. */
+    if (hps() == 4096) CHECK(faults(stack) && faults(stack + 4 * 4096 - 1));
+    CHECK(stack[4 * 4096] == 0x5c && stack[3 * h - 2 * 4096 - 1] == 0x5c);
+    stack[4 * 4096] = 1; /* the rest of the stack is still writable */
+    CHECK(mprotect(stack, 4 * 4096, PROT_READ | PROT_WRITE) == 0);
+    stack[0] = 2;
+    CHECK(munmap(stack, 4 * 4096) == 0);
+    syscall(SYS_munmap, stack, (size_t)(region + 5 * h - stack));
+}
+
+/* mprotect, msync and mremap of memory mapped behind the tool's back (glibc's large malloc
+ * chunks, dlopen, anything mapped before the tool was initialised): Linux accepts them. */
+static void test_foreign_calls(void)
+{
+    size_t n = 6 * 4096;
+    unsigned char *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    memset(p, 0x21, n);
+    errno = 0;
+    CHECK(mprotect(p + 4096, 2 * 4096, PROT_READ) == 0);
+    if (hps() == 4096) CHECK(faults(p + 4096) && !faults(p));
+    CHECK(p[2 * 4096] == 0x21);
+    CHECK(mprotect(p + 4096, 2 * 4096, PROT_READ | PROT_WRITE) == 0);
+    p[4096] = 3;
+    unsigned char *q = mremap(p, n, 4 * n, MREMAP_MAYMOVE);
+    CHECK(q != MAP_FAILED);
+    if (q != MAP_FAILED) {
+        CHECK(q[0] == 0x21 && q[4096] == 3 && q[n - 1] == 0x21);
+        q[4 * n - 1] = 4;
+        CHECK(munmap(q, 4 * n) == 0);
+    }
+    /* A shared file mapping made behind the tool's back, flushed through it. */
+    const char *path = tmpfile_path();
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && ftruncate(fd, (off_t)n) == 0);
+    unsigned char *m = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(m != MAP_FAILED);
+    memset(m + 4096, 0x77, 4096);
+    CHECK(msync(m + 4096, 4096, MS_SYNC) == 0);
+    unsigned char back[16];
+    CHECK(pread(fd, back, sizeof back, 4096) == (ssize_t)sizeof back && back[15] == 0x77);
+    syscall(SYS_munmap, m, n);
+    close(fd);
+    unlink(path);
+    /* Still refused where nothing is mapped. */
+    unsigned char *gone = (void *)syscall(SYS_mmap, NULL, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    syscall(SYS_munmap, gone, n);
+    errno = 0;
+    CHECK(mprotect(gone, 4096, PROT_READ) == -1 && errno == ENOMEM);
+}
+
 /* Threads mapping and unmapping at once, a fork in the middle of it, and a signal handler
  * that maps while the interrupted thread may be inside the tool. */
 static volatile int stop;
@@ -302,6 +384,8 @@ int main(void)
     test_remap();
     test_noreplace();
     test_foreign_neighbour();
+    test_stack_guard();
+    test_foreign_calls();
     test_threads_fork_signals();
     if (failures) {
         fprintf(stderr, "t_preload: %d check(s) failed (host page %zu)\n", failures, hps());
