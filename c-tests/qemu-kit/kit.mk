@@ -21,7 +21,10 @@
 #   make kit-print-target [TARGET_CONFIG=...]   prints "TARGET=... GUEST_BASE=..."
 #   make check-kit      the QEMU-style tree in c-tests/qemu-kit/qemu-2.3-mini: configure,
 #                       build each target with C mmap.o, then with qemu-user-mmap.mk, and
-#                       prove the second link took the library (c-tests/qemu-kit/run_kit.sh)
+#                       prove the second link took the library (c-tests/qemu-kit/run_kit.sh);
+#                       then, when ../shared/qemu-2.3.0 is there (skipped loudly otherwise),
+#                       the real QEMU 2.3.0 (c-tests/qemu-kit/run_real_kit.sh; QEMU_STOCK=
+#                       a build-qemu.sh output for i386, arm, x86_64 to reuse one)
 #   make check-install  make install into a temporary prefix, then pkg-config --cflags
 #                       --libs qemu-user-mmap, and compile, link (static and shared) and run a
 #                       program against the installed library (c-tests/qemu-kit/check_install.sh)
@@ -70,6 +73,7 @@ kit-print-target:
 
 check-kit:
 	timeout 1800 bash c-tests/qemu-kit/run_kit.sh
+	timeout 3600 nice bash c-tests/qemu-kit/run_real_kit.sh
 
 check-install:
 	timeout 600 bash c-tests/qemu-kit/check_install.sh

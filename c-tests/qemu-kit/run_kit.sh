@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The swap-kit test (make check-kit): a QEMU-2.3-style build tree (qemu-2.3-mini/), built
-# once with its own C linux-user/mmap.o and once with qemu-user-mmap.mk included from
-# config-target.mak, for x86_64, arm (reserved_va), sparc32plus (ABI32, 8 KiB pages) and
-# x86_64 --disable-guest-base. Also checks `make TARGET_CONFIG=...` on each config-target.mak.
+# once with its own C linux-user/mmap.o and then, in the same built tree (its mmap.o newer
+# than the library), with qemu-user-mmap.mk included from config-target.mak, for x86_64,
+# arm (reserved_va), sparc32plus (ABI32, 8 KiB pages) and x86_64 --disable-guest-base;
+# then checks that linking the C mmap.o with the kit included fails. Also checks
+# `make TARGET_CONFIG=...` on each config-target.mak.
 # Run from the repository's top directory.
 set -u
 top=$(pwd)
@@ -49,9 +51,10 @@ check_target() { # build-dir target expected-lib-name
     else
         bad "$name: control build"; tail -n 20 "$work/$name.c.log"
     fi
-    $MAKE -C "$dir/$t-linux-user" clean > /dev/null 2>&1
+    # Kept, newer than the library (built above): the kit must replace it all the same.
+    cp -p "$dir/$t-linux-user/linux-user/mmap.o" "$work/$name.c-mmap.o"
 
-    # 2. With the fragment included from config-target.mak.
+    # 2. With the fragment included from config-target.mak, in the built tree.
     echo "include $top/qemu-user-mmap.mk" >> "$cfg"
     if ! $MAKE -C "$dir/$t-linux-user" > "$work/$name.kit.log" 2>&1; then
         bad "$name: build with qemu-user-mmap.mk"; tail -n 30 "$work/$name.kit.log"; return
@@ -79,6 +82,19 @@ check_target() { # build-dir target expected-lib-name
     # Rebuilding is a no-op (no phony step relinks every time).
     $MAKE -C "$dir/$t-linux-user" > "$work/$name.again.log" 2>&1
     grep -q LINK "$work/$name.again.log" && bad "$name: a second make relinks" || ok "$name: a second make does nothing"
+    # With the kit included, a link that takes mmap.c's object fails loudly.
+    cp -p "$work/$name.c-mmap.o" "$dir/$t-linux-user/linux-user/mmap.o"
+    touch "$dir/$t-linux-user/linux-user/mmap.o"
+    rm -f "$bin"
+    if $MAKE -C "$dir/$t-linux-user" -o linux-user/mmap.o > "$work/$name.guard.log" 2>&1; then
+        bad "$name: with the kit included, the C mmap.o was linked"
+    else
+        grep -q "required symbol \`qemu_user_mmap_mk_replaced_mmap_o' not defined" "$work/$name.guard.log" \
+            && ok "$name: linking the C mmap.o with the kit included fails (required symbol not defined)" \
+            || bad "$name: the link of the C mmap.o failed without the kit's message: $(tail -n 3 "$work/$name.guard.log")"
+    fi
+    $MAKE -C "$dir/$t-linux-user" > "$work/$name.restore.log" 2>&1 && ! nm "$bin" | grep -q qemu_kit_c_mmap_o_marker \
+        && ok "$name: the next make replaces the C mmap.o again" || bad "$name: the next make kept the C mmap.o"
 }
 
 check_target "$work/gb" x86_64 x86_64
