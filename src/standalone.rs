@@ -309,6 +309,65 @@ pub fn init(config: &Config) -> Result<(), InitError> {
     Ok(())
 }
 
+/// Returns the guest to the state [`init`] left it in, keeping the configuration: many
+/// guests can then run one after another in one process (the fuzzer resets between inputs
+/// instead of re-initialising).
+///
+/// Under the mmap lock:
+/// * with a reserved guest space (`reserved_va`), the whole window is replaced by a fresh
+///   `PROT_NONE` reservation (`MAP_FIXED` over `[guest_base, guest_base + reserved_va)`):
+///   every guest mapping in it is unmapped back to the reservation, nothing outside it is
+///   touched;
+/// * without one, the host range of every guest range the page table holds (widened to
+///   host pages) is unmapped;
+/// * the page table is cleared;
+/// * `mmap_next_start` goes back to where [`init`] put it (`reserved_va` with a reserved
+///   space, else `TASK_UNMAPPED_BASE`), and `last_brk` to 0.
+///
+/// The globals [`init`] set (page sizes, `guest_base`, `reserved_va`, `mmap_min_addr`),
+/// the TB callback and the call counters are kept. Call it between guest calls, never
+/// concurrently with one. Fails (with the page table and `mmap_next_start` already reset)
+/// when the host refuses the new reservation.
+pub fn reset() -> Result<(), InitError> {
+    let _guard = crate::lock::Guard::new();
+    let emu = crate::emulator::Emulator::current();
+    let window = emu.window;
+    let mut result = Ok(());
+    if window.reserved_va != 0 {
+        if let Err(e) = crate::host::mmap(
+            crate::guest::HostAddr(window.guest_base),
+            window.reserved_va,
+            libc::PROT_NONE,
+            libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
+            -1,
+            0,
+        ) {
+            result = Err(InitError::ReservationFailed(e.0));
+        }
+    } else {
+        let ps = TARGET_PAGE_SIZE as u64;
+        let host_mask = !(emu.pages.size.max(1) - 1);
+        for (first, end, _) in table().clone().ranges() {
+            let start = first.saturating_mul(ps) & host_mask;
+            let stop = end.saturating_mul(ps).saturating_add(!host_mask) & host_mask;
+            if stop > start {
+                let host = crate::guest::HostAddr(window.guest_base.saturating_add(start));
+                // Best effort: a range the host no longer maps is already gone.
+                let _ = crate::host::munmap(host, stop - start);
+            }
+        }
+    }
+    *table() = PageTable::new();
+    let next = if window.reserved_va != 0 {
+        window.reserved_va
+    } else {
+        crate::config::TASK_UNMAPPED_BASE
+    };
+    crate::state::set_next_start(crate::guest::GuestAddr(crate::guest::narrow(next)));
+    crate::state::last_brk.store(0, Relaxed);
+    result
+}
+
 /// Installs (or, with `None`, removes) the callback run on every translated-code
 /// invalidation.
 pub fn set_tb_callback(callback: Option<TbCallback>) {
