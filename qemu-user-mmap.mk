@@ -6,8 +6,8 @@
 #     echo 'include /path/to/qemu-user-mmap/qemu-user-mmap.mk' >> arm-linux-user/config-target.mak
 #     make
 #
-# (configure rewrites config-target.mak: add the line again after each configure. To go
-# back to mmap.c, remove the line and delete arm-linux-user/linux-user/mmap.o.)
+# (configure rewrites config-target.mak: add the line again after each configure. Without
+# the line, the next make compiles mmap.c again and relinks.)
 #
 # What it does, when QEMU's Makefile.target reads config-target.mak:
 #   * takes the target from the lines above it (TARGET_NAME, TARGET_ABI32,
@@ -53,6 +53,7 @@ ifneq ($(if $(filter y,$(TARGET_ABI32)),32,$(word 2,$(qum_row))),$(qum_abi_bits)
 $(error qemu-user-mmap.mk: $(TARGET_NAME): TARGET_ABI32='$(TARGET_ABI32)' disagrees with the preset's $(qum_abi_bits)-bit abi_ulong)
 endif
 
+qemu_user_mmap_mk_included := yes
 QEMU_USER_MMAP_GUEST_BASE := $(if $(filter y,$(CONFIG_USE_GUEST_BASE)),yes,no)
 QEMU_USER_MMAP_NAME := $(TARGET_NAME)$(if $(filter no,$(QEMU_USER_MMAP_GUEST_BASE)),-noguestbase)
 QEMU_USER_MMAP_LIB := $(qum_dir)/build/$(QEMU_USER_MMAP_NAME)/libqemu_user_mmap.a
@@ -88,9 +89,19 @@ endif
 qum-replace-mmap-o: ;
 
 # An explicit rule beats QEMU's `%.o: %.c`, so linux-user/mmap.c is not compiled.
+# linux-user/mmap.d (QEMU's makefiles read every linux-user/*.d) takes the place of the
+# compiler's dependency file: once this file is no longer included (the line removed, or
+# config-target.mak rewritten by configure), it makes the script out of date, so QEMU
+# compiles mmap.c again and relinks.
 $(qum_mmap_o): $(QEMU_USER_MMAP_LIB)
 	@mkdir -p $(@D)
-	@rm -f $(@D)/mmap.d
+	@printf '%s\n' \
+		'# linux-user/mmap.d: from qemu-user-mmap.mk, for its linker script linux-user/mmap.o.' \
+		'ifneq ($$(qemu_user_mmap_mk_included),yes)' \
+		'$@: qum-kit-not-included' \
+		'.PHONY: qum-kit-not-included' \
+		'qum-kit-not-included: ;' \
+		'endif' > $(@D)/mmap.d
 	@printf '%s\n' \
 		'/* linux-user/mmap.o: a GNU ld script from qemu-user-mmap.mk, not an object. */' \
 		'/* The link takes qemu-user-mmap ($(QEMU_USER_MMAP_NAME)) instead of mmap.c. */' \

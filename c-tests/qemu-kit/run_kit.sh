@@ -3,7 +3,8 @@
 # once with its own C linux-user/mmap.o and then, in the same built tree (its mmap.o newer
 # than the library), with qemu-user-mmap.mk included from config-target.mak, for x86_64,
 # arm (reserved_va), sparc32plus (ABI32, 8 KiB pages) and x86_64 --disable-guest-base;
-# then checks that linking the C mmap.o with the kit included fails. Also checks
+# then checks that linking the C mmap.o with the kit included fails, and that removing the
+# line brings the C mmap.o back. Also checks
 # `make TARGET_CONFIG=...` on each config-target.mak.
 # Run from the repository's top directory.
 set -u
@@ -95,6 +96,11 @@ check_target() { # build-dir target expected-lib-name
     fi
     $MAKE -C "$dir/$t-linux-user" > "$work/$name.restore.log" 2>&1 && ! nm "$bin" | grep -q qemu_kit_c_mmap_o_marker \
         && ok "$name: the next make replaces the C mmap.o again" || bad "$name: the next make kept the C mmap.o"
+    # The line removed: the next make compiles mmap.c again.
+    sed -i '/qemu-user-mmap\.mk/d' "$cfg"
+    $MAKE -C "$dir/$t-linux-user" > "$work/$name.revert.log" 2>&1 && nm "$bin" | grep -q qemu_kit_c_mmap_o_marker \
+        && ok "$name: with the line removed, make links the C mmap.o again" \
+        || bad "$name: with the line removed, make kept the library"
 }
 
 check_target "$work/gb" x86_64 x86_64

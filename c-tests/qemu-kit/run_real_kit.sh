@@ -21,7 +21,8 @@
 # arm-linux-gnueabihf-gcc, skipped loudly when absent), all 7 checks passing. Also: a
 # second make relinks nothing; after a change to the library's sources make rebuilds the
 # library and relinks; and with the kit included, linking an mmap.o compiled from mmap.c
-# (make -o linux-user/mmap.o in the target's directory) fails with the kit's message.
+# (make -o linux-user/mmap.o in the target's directory) fails with the kit's message; with
+# the line removed, make goes back to mmap.c.
 set -u
 top=$(pwd)
 here=$top/c-tests/qemu-kit
@@ -226,6 +227,14 @@ if readme_swap "$work/b/build" "$kit_b" "$work/b.log"; then
         && [ "$(qum_mmap_origin "$work/b/build/i386-linux-user/qemu-i386")" = library ] \
         && ok "(b): the next plain make replaces that mmap.o again and links the library" \
         || bad "(b): the next plain make did not restore the library: $(tail -n 5 "$work/b.restore.log")"
+
+    # The line removed again: the next make compiles mmap.c and relinks, on its own.
+    sed -i '/qemu-user-mmap\.mk/d' "$work/b/build/i386-linux-user/config-target.mak"
+    (cd "$work/b/build" && MAKEFLAGS="-j$JOBS" nice make) > "$work/b.revert.log" 2>&1 \
+        && grep -q "CC    i386-linux-user/linux-user/mmap.o" "$work/b.revert.log" \
+        && [ "$(qum_mmap_origin "$work/b/build/i386-linux-user/qemu-i386")" = mmap.c ] \
+        && ok "(b): with the line removed, make compiles mmap.c again and qemu-i386 links it" \
+        || bad "(b): with the line removed, make did not go back to mmap.c: $(tail -n 5 "$work/b.revert.log")"
 else
     tail -n 30 "$work/b.log"; bad "(b): make failed (log: $work/b.log)"
 fi
