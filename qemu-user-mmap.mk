@@ -34,7 +34,7 @@ qum_this_dir := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 QEMU_USER_MMAP_DIR ?= $(qum_this_dir)
 qum_dir := $(abspath $(QEMU_USER_MMAP_DIR))
 
-ifeq ($(wildcard $(qum_dir)/targets.tsv $(qum_dir)/Makefile),)
+ifneq ($(words $(wildcard $(qum_dir)/targets.tsv $(qum_dir)/Makefile)),2)
 $(error qemu-user-mmap.mk: $(qum_dir) is not a qemu-user-mmap checkout (no targets.tsv, Makefile))
 endif
 ifeq ($(strip $(TARGET_NAME)),)

@@ -80,7 +80,7 @@ for t in "${targets[@]}"; do
     qum_is_kit_script "$ours/build/$t-linux-user/linux-user/mmap.o" \
         && ok "$t: linux-user/mmap.o is the kit's linker script" \
         || bad "$t: linux-user/mmap.o is not the kit's linker script"
-    grep -q "GEN   $t-linux-user/linux-user/mmap.o (qemu-user-mmap: $top/build/$t/libqemu_user_mmap.a)" "$ours/swap.log" \
+    grep -Eq "GEN   $t-linux-user/linux-user/mmap.o \(qemu-user-mmap: $top/build/$t(-noguestbase)?/libqemu_user_mmap.a\)" "$ours/swap.log" \
         && grep -q "LINK  $t-linux-user/qemu-$t" "$ours/swap.log" \
         && ok "$t: the make generated the script from $top/build/$t and relinked qemu-$t" \
         || bad "$t: the make log does not show the script generated and qemu-$t relinked"
