@@ -234,6 +234,8 @@ struct Run {
     exp: Vec<u8>,
     /// pages whose flags changed since `exp` was brought up to date
     dirty: Option<(u64, u64)>,
+    /// a shared file map was asked for: the file is compared at the end
+    file_shared: bool,
     step: usize,
     log: Vec<Step>,
     // scratch
@@ -331,6 +333,7 @@ impl Run {
                 let shared = x & 1 != 0;
                 let off = (u64::from(x >> 1) % 64) * PS;
                 self.log.push(Step::MapFixedFile { page: p, n, prot, shared, off });
+                self.file_shared |= shared;
                 let flags = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE } | libc::MAP_FIXED;
                 let r = target_mmap(self.g(p), self.g(n), prot, flags, env.fd, off as abi_ulong);
                 if r == self.g(p) as abi_long {
@@ -438,6 +441,8 @@ impl Run {
                     // takes the last page's; the old range is released
                     let kept = n.min(new_n);
                     let last = self.flags[(p + n - 1) as usize];
+                    // a grown shared file mapping stays shared: the tail is file memory
+                    let last_shared = self.shared[(p + n - 1) as usize];
                     let moved: Vec<(u8, Content, bool)> = (p..p + kept)
                         .map(|i| (self.flags[i as usize], self.content[i as usize], self.shared[i as usize]))
                         .collect();
@@ -455,7 +460,7 @@ impl Run {
                         for t in q + n..q + new_n {
                             self.flags[t as usize] = last;
                             self.content[t as usize] = Content::Unknown;
-                            self.shared[t as usize] = false;
+                            self.shared[t as usize] = last_shared;
                         }
                     }
                     self.touch(q, q + new_n);
@@ -622,6 +627,29 @@ impl Run {
         }
     }
 
+    /// The harness writes only private pages: the file must be as it was made
+    /// (a change would also break later inputs, which share it). Shared maps
+    /// reach at most offset 63 + 32 pages, plus 40 pages of mremap growth.
+    fn check_file(&self) {
+        let env = self.env;
+        let len = (160 * PS).min(FILE_BYTES) as usize;
+        let mut buf = vec![0u8; len];
+        // SAFETY: reading our own descriptor into our own buffer.
+        let n = unsafe { libc::pread(env.fd, buf.as_mut_ptr().cast(), len, 0) };
+        if n as usize != len {
+            self.fail(format!("pread of the test file: {n} errno {}", errno()));
+        }
+        if buf[..] != env.data[..len] {
+            let i = buf.iter().zip(&env.data).position(|(a, b)| a != b).unwrap_or(0);
+            self.fail(format!(
+                "the test file changed at offset {i:#x} (page {}): {:#x}, was {:#x}",
+                i as u64 / PS,
+                buf[i],
+                env.data[i]
+            ));
+        }
+    }
+
     #[cold]
     fn hole(&self, lo: u64, hi: u64) -> ! {
         let where_ = if hi <= self.base {
@@ -678,6 +706,7 @@ pub fn run(data: &[u8], host_page: u64) {
         shared: vec![false; pages as usize],
         exp: vec![0; real_pages],
         dirty: None,
+        file_shared: false,
         step: 0,
         log: Vec::new(),
         act_flags: vec![0; pages as usize],
@@ -689,4 +718,7 @@ pub fn run(data: &[u8], host_page: u64) {
     run.check_all();
     let mut b = Bytes(data, 0);
     while run.step < MAX_STEPS && run.step(&mut b).is_some() {}
+    if run.file_shared {
+        run.check_file();
+    }
 }
