@@ -104,8 +104,15 @@ int target_mprotect(abi_ulong start, abi_ulong len, int prot);
 /*
  Maps guest memory; `prot` and `flags` are host `PROT_*`/`MAP_*` values.
 
- Returns the guest address, or -1 with `errno` set. A length that rounds to 0 returns
- `start`.
+ Returns the guest address, or -1 with `errno` set. Where several checks fail, `errno`
+ is Linux's, whose order the checks follow: a misaligned offset (`EINVAL`), then the
+ descriptor of a file map (`EBADF`), a zero length (`EINVAL`), a length or fixed range
+ outside the guest space (`ENOMEM`), a misaligned fixed start (`EINVAL`),
+ `MAP_FIXED_NOREPLACE` over mapped pages (`EEXIST`), a file range ending past the
+ largest file position (`EOVERFLOW`), the mapping type (`EINVAL`, `EOPNOTSUPP`), the
+ descriptor's access mode (`EACCES`); last the emulator's own refusal of a shared
+ writable file map it would have to copy by hand (`EINVAL`). A refused call changes
+ nothing.
  */
 abi_long target_mmap(abi_ulong start, abi_ulong len, int prot, int flags, int fd, abi_ulong offset);
 
@@ -127,9 +134,11 @@ abi_long target_mremap(abi_ulong old_addr, abi_ulong old_size, abi_ulong new_siz
 /*
  Flushes the guest range `[start, start + len)` with the host `msync`.
 
- Returns 0; `-EINVAL` (the value) for a misaligned `start` or a wrapping range; or -1
- with `errno`. A length that rounds to 0 returns 0. (QEMU 2.3's syscall.c does not call
- it: the symbol exists for link compatibility.)
+ Returns 0; `-EINVAL` (the value) for a misaligned `start`, `-ENOMEM` (the value) for a
+ range that wraps; or -1 with `errno` (bad flags, a range outside the guest space or not
+ mapped, the host's refusal). A length that is 0 once page-aligned returns 0, as on
+ Linux: 0 itself, and one that wraps to 0 such as `(abi_ulong)-1`. (QEMU 2.3's syscall.c
+ does not call it: the symbol exists for link compatibility.)
  */
 int target_msync(abi_ulong start, abi_ulong len, int flags);
 

@@ -85,8 +85,15 @@ pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int)
 
 /// Maps guest memory; `prot` and `flags` are host `PROT_*`/`MAP_*` values.
 ///
-/// Returns the guest address, or -1 with `errno` set. A length that rounds to 0 returns
-/// `start`.
+/// Returns the guest address, or -1 with `errno` set. Where several checks fail, `errno`
+/// is Linux's, whose order the checks follow: a misaligned offset (`EINVAL`), then the
+/// descriptor of a file map (`EBADF`), a zero length (`EINVAL`), a length or fixed range
+/// outside the guest space (`ENOMEM`), a misaligned fixed start (`EINVAL`),
+/// `MAP_FIXED_NOREPLACE` over mapped pages (`EEXIST`), a file range ending past the
+/// largest file position (`EOVERFLOW`), the mapping type (`EINVAL`, `EOPNOTSUPP`), the
+/// descriptor's access mode (`EACCES`); last the emulator's own refusal of a shared
+/// writable file map it would have to copy by hand (`EINVAL`). A refused call changes
+/// nothing.
 #[no_mangle]
 pub extern "C" fn target_mmap(
     start: abi_ulong,
@@ -143,9 +150,11 @@ pub extern "C" fn target_mremap(
 
 /// Flushes the guest range `[start, start + len)` with the host `msync`.
 ///
-/// Returns 0; `-EINVAL` (the value) for a misaligned `start` or a wrapping range; or -1
-/// with `errno`. A length that rounds to 0 returns 0. (QEMU 2.3's syscall.c does not call
-/// it: the symbol exists for link compatibility.)
+/// Returns 0; `-EINVAL` (the value) for a misaligned `start`, `-ENOMEM` (the value) for a
+/// range that wraps; or -1 with `errno` (bad flags, a range outside the guest space or not
+/// mapped, the host's refusal). A length that is 0 once page-aligned returns 0, as on
+/// Linux: 0 itself, and one that wraps to 0 such as `(abi_ulong)-1`. (QEMU 2.3's syscall.c
+/// does not call it: the symbol exists for link compatibility.)
 #[no_mangle]
 pub extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -> c_int {
     boundary("target_msync", || {

@@ -165,6 +165,13 @@ pub fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
     check_int(unsafe { sys::mprotect(addr.as_ptr(), len as usize, prot) })
 }
 
+/// `madvise(addr, len, advice)` (always the libc function: the LD_PRELOAD tool does not
+/// define it).
+pub fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<(), Errno> {
+    // SAFETY: see the module comment: advice on guest memory only.
+    check_int(unsafe { libc::madvise(addr.as_ptr(), len as usize, advice) })
+}
+
 /// The 4-argument `mremap(old, old_len, new_len, flags)` of glibc (flags narrowed to `int`).
 pub fn mremap(old: HostAddr, old_len: u64, new_len: u64, flags: c_int) -> Result<HostAddr, Errno> {
     // SAFETY: see the module comment.
@@ -246,6 +253,59 @@ pub fn zero(addr: HostAddr, len: u64) {
     // SAFETY: callers pass guest memory they have just made writable; Rust holds no
     // reference to it.
     unsafe { std::ptr::write_bytes(addr.as_ptr() as *mut u8, 0, len as usize) }
+}
+
+/// The lookup of a mapping's descriptor, the kernel's first check on a file map (before the
+/// length, the range or the flags): `EBADF` unless `fd` is open (an `O_PATH` descriptor
+/// cannot be mapped either).
+pub fn check_descriptor(fd: c_int) -> Result<(), Errno> {
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if fl == -1 {
+        return Err(Errno::last());
+    }
+    if fl & libc::O_PATH != 0 {
+        return Err(Errno(libc::EBADF));
+    }
+    Ok(())
+}
+
+/// The largest end (offset + length) of a mapping of `fd` that a 64-bit kernel accepts
+/// (its `file_mmap_size_max`): `MAX_LFS_FILESIZE` for regular files, block devices and
+/// sockets, the whole 64-bit range for other files. (A few drivers that take unsigned
+/// offsets, such as `/dev/mem`, have no limit in the kernel; they get the 64-bit one.)
+pub fn mmap_end_limit(fd: c_int) -> Result<u64, Errno> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a whole `struct stat` into the buffer on success.
+    if unsafe { sys::fstat(fd, st.as_mut_ptr()) } == -1 {
+        return Err(Errno::last());
+    }
+    // SAFETY: fstat returned 0, so the buffer is initialised.
+    let mode = unsafe { st.assume_init() }.st_mode & libc::S_IFMT;
+    Ok(match mode {
+        libc::S_IFREG | libc::S_IFBLK | libc::S_IFSOCK => i64::MAX as u64,
+        _ => u64::MAX,
+    })
+}
+
+/// Asks the host whether it would map `fd` at `offset` with `prot`: maps one real host
+/// page of it wherever the host likes, privately, and unmaps it again. The host then makes
+/// every check of its own (a file type that cannot be mapped, `PROT_EXEC` on a `noexec`
+/// mount, a security module's refusal) before the caller changes anything. `offset` is
+/// rounded down to `real_page`.
+pub fn try_map_file(fd: c_int, prot: c_int, offset: u64, real_page: u64) -> Result<(), Errno> {
+    let prot = prot & (libc::PROT_READ | libc::PROT_EXEC);
+    let at = offset & !(real_page - 1);
+    let p = mmap(
+        HostAddr(0),
+        real_page,
+        prot,
+        libc::MAP_PRIVATE,
+        fd,
+        at as i64,
+    )?;
+    let _ = munmap(p, real_page);
+    Ok(())
 }
 
 /// The checks the kernel's `mmap` makes on a file descriptor before it changes anything:

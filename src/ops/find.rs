@@ -101,7 +101,8 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr
     let size = size as u64;
     let top = emu.window.end_limit() & pages.mask;
     let bottom = floor(emu);
-    let mut end = (start.wide() + size).min(top) & pages.mask;
+    // A hint near the top of a 64-bit space: the window ends at the top.
+    let mut end = start.wide().saturating_add(size).min(top) & pages.mask;
     let mut looped = false;
     let addr = loop {
         if end < bottom.saturating_add(size) {

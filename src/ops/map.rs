@@ -52,9 +52,16 @@ const SHARED_VALIDATE_KNOWN: c_int = MAP_TYPE
     | libc::MAP_STACK
     | libc::MAP_HUGETLB;
 
-/// An `abi_ulong` file offset converted to `off_t`, as C converts it.
-fn off_t(offset: abi_ulong) -> i64 {
-    offset as u64 as i64
+/// A file position converted to `off_t`, as C converts it.
+fn off_t(pos: u64) -> i64 {
+    pos as i64
+}
+
+/// The file position `delta` bytes after `offset`, in 64 bits (a 32-bit ABI's offset plus a
+/// distance may pass 4 GiB; Linux keeps file positions in 64 bits). `mmap` has checked that
+/// the end of the mapping's file range fits, so the sum never saturates in practice.
+fn file_pos(offset: abi_ulong, delta: abi_ulong) -> u64 {
+    (offset as u64).saturating_add(delta as u64)
 }
 
 /// `flags` for anonymous host memory standing in for the mapping: anonymous memory knows
@@ -88,7 +95,18 @@ pub fn mmap(
     let win = emu.window;
     let reserved = emu.reserved_va() != 0;
 
-    if offset & TARGET_PAGE_OFFSET_MASK != 0 || len == 0 {
+    // The checks, in the order of Linux's own (the arch's mmap, ksys_mmap_pgoff, do_mmap,
+    // __get_unmapped_area), so that a call failing several of them gets Linux's errno. All
+    // of them come before anything changes.
+    if offset & TARGET_PAGE_OFFSET_MASK != 0 {
+        return Err(Failure::Errno(libc::EINVAL));
+    }
+    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
+    if !anonymous {
+        // The descriptor is looked up first (EBADF before any length or flag check).
+        host::check_descriptor(fd)?;
+    }
+    if len == 0 {
         return Err(Failure::Errno(libc::EINVAL));
     }
     let len = target_page_align(len);
@@ -96,9 +114,34 @@ pub fn mmap(
         // The length wrapped when aligned, or exceeds the guest space.
         return Err(Failure::Errno(libc::ENOMEM));
     }
-    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
-    // The mapping type, as Linux checks it (the host would, but not for a mapping made of
-    // fragments only).
+    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
+    let fixed = flags & libc::MAP_FIXED != 0 || noreplace;
+    if fixed {
+        // The range first, then the alignment of its start.
+        if !win.contains(start, len as u64) {
+            return Err(Failure::Errno(libc::ENOMEM));
+        }
+        if !start.is_target_page_aligned() {
+            return Err(Failure::Errno(libc::EINVAL));
+        }
+        if noreplace && flags_between(&emu, start, start.add(len)) != 0 {
+            return Err(Failure::Errno(libc::EEXIST));
+        }
+    }
+    if !anonymous {
+        // The end of the file range must be a file position (on a 64-bit ABI the offset
+        // can be near 2^64; a 32-bit one cannot reach the limit).
+        let overflows = match (offset as u64).checked_add(len as u64) {
+            None => true,
+            Some(end) if end > i64::MAX as u64 => end > host::mmap_end_limit(fd)?,
+            Some(_) => false,
+        };
+        if overflows {
+            return Err(Failure::Errno(libc::EOVERFLOW));
+        }
+    }
+    // The mapping type (the host would check it, but not for a mapping made of fragments
+    // only), then the descriptor's access mode.
     match flags & MAP_TYPE {
         libc::MAP_PRIVATE | libc::MAP_SHARED => {}
         MAP_SHARED_VALIDATE if !anonymous => {
@@ -108,8 +151,11 @@ pub fn mmap(
         }
         _ => return Err(Failure::Errno(libc::EINVAL)),
     }
-    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
-    let fixed = flags & libc::MAP_FIXED != 0 || noreplace;
+    if fixed && !anonymous {
+        // A fixed map may change the old mappings before the host sees the file (fragments,
+        // the read fallback): check the access now. A non-fixed map leaves it to the host.
+        host::check_mappable(fd, prot, is_shared(flags))?;
+    }
     // The host sees MAP_FIXED; NOREPLACE only where the host range can be free (without a
     // reservation, where it also keeps the guest off the emulator's own memory).
     let flags = match (noreplace, reserved) {
@@ -119,15 +165,6 @@ pub fn mmap(
     };
 
     let start = if fixed {
-        if !start.is_target_page_aligned() {
-            return Err(Failure::Errno(libc::EINVAL));
-        }
-        if !win.contains(start, len as u64) {
-            return Err(Failure::Errno(libc::ENOMEM));
-        }
-        if noreplace && flags_between(&emu, start, start.add(len)) != 0 {
-            return Err(Failure::Errno(libc::EEXIST));
-        }
         map_fixed(&emu, start, len, prot, flags, fd, offset)?;
         start
     } else {
@@ -180,10 +217,15 @@ fn map_anywhere(
     let anonymous = flags & libc::MAP_ANONYMOUS != 0;
     let real_start = pages.start_of(hint);
     let host_offset = narrow(offset as u64 & pages.mask);
-    let host_len64 = pages.align(len as u64 + (offset - host_offset) as u64);
-    if !win.contains(GuestAddr(0), host_len64) {
-        return Err(Failure::Errno(libc::ENOMEM));
-    }
+    // From the host page holding `offset` to the end of the guest's range.
+    let file_len = (len as u64).checked_add((offset - host_offset) as u64);
+    let host_len64 = file_len
+        .and_then(|l| l.checked_add(pages.size - 1))
+        .map(|l| l & pages.mask);
+    let (file_len, host_len64) = match (file_len, host_len64) {
+        (Some(f), Some(h)) if win.contains(GuestAddr(0), h) => (f, h),
+        _ => return Err(Failure::Errno(libc::ENOMEM)),
+    };
     let host_len = narrow(host_len64);
 
     // The placeholder: anonymous memory over the whole host range. Without a reservation,
@@ -212,17 +254,15 @@ fn map_anywhere(
         }
     };
     if !anonymous {
-        // From the host page holding `offset` to the end of the guest's range (2.3 maps only
-        // `len` bytes from there, so the guest's last `offset - host_offset` bytes missed the
-        // file).
-        let file_len = len as u64 + (offset - host_offset) as u64;
+        // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
+        // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
         if let Err(e) = host::mmap(
             win.g2h(start),
             file_len,
             prot,
             flags | libc::MAP_FIXED,
             fd,
-            off_t(host_offset),
+            off_t(host_offset as u64),
         ) {
             give_back(emu, start, host_len);
             return Err(e.into());
@@ -293,27 +333,29 @@ fn map_fixed(
     let real_start = pages.start_of(start);
     let real_end = pages.align_guest(end);
 
-    if !anonymous && pages.offset_in(offset) != pages.offset_in(start.raw()) {
-        return map_by_reading(emu, start, len, prot, flags, fd, offset);
-    }
-
-    // The host pages at either end may hold other guest pages (fragments); the whole host
-    // pages between them are mapped directly. The middle goes first: the host validates
-    // the call before changing anything, so a refused map (bad descriptor, access) leaves
-    // the old mappings as they were. A file fragment is checked the same way up front.
+    // The caller has made Linux's checks (descriptor, offset, type, access). The host pages
+    // at either end may hold other guest pages (fragments), filled by hand; the whole host
+    // pages between them are mapped directly. A file that is read by hand (fragments, the
+    // read fallback) is first offered to the host, which makes its own checks, so that a
+    // map it refuses changes nothing; without fragments the middle is the first change and
+    // the host validates it before changing anything.
     let head = start > real_start;
     let tail = end < real_end;
-    if !anonymous && (head || tail) {
-        host::check_mappable(fd, prot, is_shared(flags))?;
-        // A shared writable file fragment could not be kept in sync with the file: refuse
-        // before anything is mapped.
+    let read_in = pages.offset_in(offset) != pages.offset_in(start.raw());
+    if !anonymous && (head || tail || read_in) {
+        host::try_map_file(fd, prot, offset as u64, pages.real_size)?;
+        // A shared writable mapping read by hand could not be kept in sync with the file:
+        // refuse before anything is mapped. (A read-only one becomes a private copy.)
         if is_shared(flags) && prot & libc::PROT_WRITE != 0 {
             return Err(Failure::Errno(libc::EINVAL));
         }
     }
+    if !anonymous && read_in {
+        return map_by_reading(emu, start, len, prot, flags, fd, offset);
+    }
     if head && pages.is_single_page(real_start, real_end) {
         // The whole mapping lies inside one host page.
-        let mapped = map_fragment(emu, real_start, start, end, prot, flags, fd, offset);
+        let mapped = map_fragment(emu, real_start, start, end, prot, flags, fd, offset as u64);
         if mapped.is_err() && mapped != Err(Failure::Errno(libc::EEXIST)) {
             discard(emu, start, len);
         }
@@ -333,7 +375,7 @@ fn map_fixed(
         let middle_offset = if anonymous {
             0
         } else {
-            offset.wrapping_add(mid_start.distance_from(start)) as u64
+            file_pos(offset, mid_start.distance_from(start))
         };
         host::mmap(
             win.g2h(mid_start),
@@ -346,13 +388,22 @@ fn map_fixed(
     }
     let fragments = (|| {
         if head {
-            map_fragment(emu, real_start, start, mid_start, prot, flags, fd, offset)?;
+            map_fragment(
+                emu,
+                real_start,
+                start,
+                mid_start,
+                prot,
+                flags,
+                fd,
+                offset as u64,
+            )?;
         }
         if tail {
             // The host page holding the end: the mapping's part of it is [mid_end, end).
             // (2.3 passes [mid_end, real_end), so live guest pages after `end` in that host
             // page were taken for part of the new mapping and replaced.)
-            let tail_offset = offset.wrapping_add(mid_end.distance_from(start));
+            let tail_offset = file_pos(offset, mid_end.distance_from(start));
             map_fragment(emu, mid_end, mid_end, end, prot, flags, fd, tail_offset)?;
         }
         Ok(())
@@ -372,8 +423,10 @@ fn map_fixed(
 }
 
 /// A fixed file mapping whose offset is not congruent to its address modulo the host page:
-/// anonymous memory filled with the file's data, then given its final protection. A shared
-/// mapping cannot be faked by a private copy and is refused.
+/// anonymous memory filled with the file's data, then given its final protection. The
+/// caller has checked the descriptor and refused a shared writable mapping; a shared
+/// read-only one becomes a private copy of the file's data at the time of the call, as in
+/// QEMU (it does not see later changes to the file).
 fn map_by_reading(
     emu: &Emulator,
     start: GuestAddr,
@@ -383,15 +436,10 @@ fn map_by_reading(
     fd: c_int,
     offset: abi_ulong,
 ) -> Outcome<()> {
-    if is_shared(flags) {
-        return Err(Failure::Errno(libc::EINVAL));
-    }
-    // Check the descriptor before anything is replaced.
-    host::check_mappable(fd, prot, false)?;
     let anon_flags =
         libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
     mmap(start, len, prot | libc::PROT_WRITE, anon_flags, -1, 0)?;
-    let filled = host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset))
+    let filled = host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset as u64))
         .map_err(Failure::from)
         .and_then(|()| {
             if prot & libc::PROT_WRITE == 0 {
@@ -423,7 +471,7 @@ fn map_fragment(
     prot: c_int,
     flags: c_int,
     fd: c_int,
-    offset: abi_ulong,
+    file_pos: u64,
 ) -> Outcome<()> {
     let pages = emu.pages;
     let real_end = real_start.add(pages.size_abi());
@@ -477,7 +525,7 @@ fn map_fragment(
             0,
         )?;
         if !anonymous {
-            host::pread_full(fd, piece, len, off_t(offset))?;
+            host::pread_full(fd, piece, len, off_t(file_pos))?;
         }
         // The host page gets its pages' union (it may still have a wider protection).
         // Best effort: our piece already has its protection, and a neighbour that shares a
@@ -498,7 +546,7 @@ fn map_fragment(
         host::zero(piece, len);
         Ok(())
     } else {
-        host::pread_full(fd, piece, len, off_t(offset))
+        host::pread_full(fd, piece, len, off_t(file_pos))
     };
     if prot_new != prot1 | libc::PROT_WRITE {
         host::mprotect(host_page, pages.size, prot_new)?;
@@ -524,13 +572,23 @@ fn back_end_of_file(
 ) -> Outcome<()> {
     let st_size = host::file_size(fd)?;
     let (size, offset, len) = (st_size.max(0) as u64, offset as u64, len as u64);
-    if size <= offset || size >= offset + len {
+    // Only a mapping that holds end of file (`offset < size < offset + len`; the sum may
+    // pass 2^64 on a 64-bit ABI, which is past any end of file).
+    if size <= offset || offset.checked_add(len).is_some_and(|end| size >= end) {
         return Ok(());
     }
-    let eof = start.wide() + (size - offset);
+    // `size - offset < len`, so `eof` lies inside the mapping; rounding it up stays inside
+    // the guest space (which ends on a target page, below 2^64).
+    let round_up = |x: u64, page: u64| x.checked_add(page - 1).map(|x| x & !(page - 1));
+    let eof = start.wide().checked_add(size - offset);
     let real = emu.pages.real_size;
-    let from = ((eof + real - 1) & !(real - 1)).max(lo.wide());
-    let to = ((eof + TARGET_PAGE_SIZE as u64 - 1) & !(TARGET_PAGE_SIZE as u64 - 1)).min(hi.wide());
+    let (Some(from), Some(to)) = (
+        eof.and_then(|e| round_up(e, real)),
+        eof.and_then(|e| round_up(e, TARGET_PAGE_SIZE as u64)),
+    ) else {
+        return Ok(());
+    };
+    let (from, to) = (from.max(lo.wide()), to.min(hi.wide()));
     if from < to {
         host::mmap(
             emu.window.g2h_wide(from),

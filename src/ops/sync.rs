@@ -12,8 +12,8 @@ use crate::lock;
 /// Flushes `[start, start + len)` (from the start of its host page) with the host `msync`.
 ///
 /// Like Linux, in the original's conventions: a misaligned `start` is `-EINVAL` and a range
-/// that wraps `-ENOMEM` (literal negative errnos, like its early checks); a zero length
-/// succeeds; invalid flags are -1 with `errno` EINVAL, a range that leaves the guest space
+/// that wraps `-ENOMEM` (literal negative errnos, like its early checks); a length that is 0
+/// once page-aligned (0, or one that wraps to 0 such as `(abi_ulong)-1`) succeeds; invalid flags are -1 with `errno` EINVAL, a range that leaves the guest space
 /// or holds unmapped pages -1 with `errno` ENOMEM (where the host refused them in the
 /// original), as is a failing host `msync` with its own `errno`.
 /// Unlike the original it takes the mmap lock, to read the page flags.
@@ -30,8 +30,13 @@ pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
         return Ok(());
     }
     let len = target_page_align(len);
+    if len == 0 {
+        // A length that wraps to 0 when page-aligned (`(abi_ulong)-1`): Linux aligns it the
+        // same way and finds nothing to do.
+        return Ok(());
+    }
     let end = start.add(len);
-    if len == 0 || end < start {
+    if end < start {
         return Err(Failure::Negative(libc::ENOMEM));
     }
     // 2.3 takes no lock here; the page flags are read under it, as everywhere else.
