@@ -116,7 +116,14 @@ build() {
         $CC -pie -o "$BDIR/driver-ours" "$BDIR/driver.o" "$BDIR/emu.o" "$BDIR/oracle-mmap.o" $LIBS \
             || die "linking driver-ours (oracle copy) failed"
     else
-        $CC -pie -o "$BDIR/driver-ours" "$BDIR/driver.o" "$BDIR/emu.o" "$OURS_LIB" $LIBS \
+        # The unwinder statically (libgcc_eh.a): the Rust library's references would
+        # otherwise load libgcc_s.so, which the oracle does not, and shift every address
+        # the kernel picks by its size (a length computed from such an address, "*" in
+        # the trace, would then differ between the two runs)
+        local gcc_eh
+        gcc_eh=$($CC -print-file-name=libgcc_eh.a 2>/dev/null)
+        [ -f "$gcc_eh" ] || gcc_eh=
+        $CC -pie -o "$BDIR/driver-ours" "$BDIR/driver.o" "$BDIR/emu.o" "$OURS_LIB" $gcc_eh $LIBS \
             || die "linking driver-ours against $OURS_LIB failed"
     fi
     echo "$MODE" > "$BDIR/mode"
