@@ -3,13 +3,24 @@
  * mprotect, mremap and msync going through qemu-user-mmap (target_mmap & co.), as if the
  * process were a QEMU 2.3 guest with guest base 0 and no reserved guest space.
  *
- *   LD_PRELOAD=build/preload/libqemu_user_mmap_preload.so ls -lR /usr
+ *   LD_PRELOAD=build/preload/libqemu_user_mmap_preload.so java -version
  *   QEMU_USER_MMAP_PAGESIZE=65536 LD_PRELOAD=... python3 script.py     (like QEMU's -p 65536)
+ *
+ * Only the program's own calls (through the PLT) are interposed: glibc's malloc, its thread
+ * stacks and ld.so call the kernel from inside libc, behind the tool's back (a program such
+ * as `ls` routes nothing through the library at all: check the counters).
  *
  * Environment:
  *   QEMU_USER_MMAP_PAGESIZE=N        emulate a host page of N bytes (a power of two; default:
  *                                    the real page size). Like QEMU's -p / QEMU_PAGESIZE.
- *   QEMU_USER_MMAP_PRELOAD_STATS=F   at exit, append one line of call counts to the file F.
+ *   QEMU_USER_MMAP_PRELOAD_STATS=F   at exit, append one line of call counts to the file F:
+ *                                    "<exe> pagesize=N mmap=.. munmap=.. mprotect=.. mremap=..
+ *                                    msync=.. raw=.. foreign=.. leftover=.. filled=.." (raw:
+ *                                    calls sent straight to the kernel, before initialisation
+ *                                    or from inside a wrapper; foreign, leftover, filled: page
+ *                                    table fix-ups, below). Nothing when no call was seen.
+ *   QEMU_USER_MMAP_PRELOAD_LOG=F     append one line per call (and per fix-up) to the file F:
+ *                                    "<tid> <call> <args...> = <result> [errno <e>]" in hex.
  *
  * What the wrappers do, in order:
  *   1. Before the library is initialised (the constructor below), or when the calling thread
@@ -39,7 +50,11 @@
  * tell the truth about such foreign memory (mincore(2) says whether a page is mapped,
  * /proc/self/maps gives its protection), and marks the host-page tails that the library
  * itself mapped but did not give the program ("leftovers"), so that the library sees them
- * exactly as QEMU would (free, its own) and releases them as QEMU would.
+ * exactly as QEMU would (free, its own) and releases them as QEMU would. Where such a host
+ * page is only partly mapped (glibc's thread stacks start on any 4 KiB boundary), its holes
+ * get an inaccessible reservation first ("filled"), since QEMU's host pages are always
+ * wholly mapped (see fill_holes). At any page size, mprotect, msync and mremap of foreign
+ * memory describe it to the library first (see adopt_range), as Linux accepts them.
  *
  * Copyright (c) 2003 Fabrice Bellard (the design of linux-user/mmap.c); GPL-2.0-or-later.
  */
@@ -97,7 +112,7 @@ static __thread int inside __attribute__((tls_model("initial-exec")));
 static const char *stats_path;
 static int log_fd = -1;
 
-enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_MREMAP, C_MSYNC, C_RAW, C_FOREIGN, C_LEFTOVER, C_FILLED, C_N };
+enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_MREMAP, C_MSYNC, C_RAW, C_FOREIGN, C_LEFTOVER, C_FILLED, C_KEPT, C_N };
 static unsigned long counts[C_N];
 static void count(int i) { __atomic_fetch_add(&counts[i], 1, __ATOMIC_RELAXED); }
 
@@ -309,30 +324,52 @@ static void refresh_window(uintptr_t lo, uintptr_t start, uintptr_t end, uintptr
  * the union mprotect of a shared host page (mprotect, the fragment path of a fixed mmap) or
  * the msync from the start of the host page meets the hole and fails with ENOMEM (the JVM's
  * guard pages at the bottom of a thread stack that does not start on a 64 KiB boundary).
- * So when some target page of the host page [hp, hp + host page) is mapped, its unmapped
- * target pages get an inaccessible reservation, as QEMU's host page would have: their flags
- * stay 0 (free for the library) and after the call they are leftovers, the library's own. */
+ * Worse, glibc maps concurrently, without the mmap lock: a hole seen free by the tool could
+ * hold a new thread's stack by the time the library, seeing no other page in use, maps the
+ * whole host page afresh over it (the JVM's threads died in __ctype_init, their TLS zeroed).
+ * So before the call, every unmapped target page of the call's first and last host pages
+ * gets an inaccessible reservation (MAP_FIXED_NOREPLACE: a page someone else has just
+ * taken is left to them, and refresh_window then sees it as foreign), as QEMU's host page
+ * would be wholly mapped: the library's own ("leftover"), free for it. Once the host page
+ * has no hole, nobody else's mapping can appear in it. */
+static void fill_run(uintptr_t a, uintptr_t b)
+{
+    void *r = raw_mmap((void *)a, b - a, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (r == (void *)a) {
+        for (uintptr_t p = a; p < b; p += TPS)
+            if (describable(p)) page_set_flags(p, p + TPS, TOOL_LEFTOVER);
+        count(C_FILLED);
+        LOG("fill", 0, 0, a, b - a);
+        return;
+    }
+    if (r != MAP_FAILED) raw_munmap(r, b - a); /* a kernel without MAP_FIXED_NOREPLACE */
+    uintptr_t real = qemu_real_host_page_size;
+    if (b - a > real) /* someone took part of it: page by page */
+        for (uintptr_t p = a; p < b; p += real)
+            if (!page_mapped(p)) fill_run(p, p + real);
+}
+
 static void fill_holes(uintptr_t hp)
 {
     uintptr_t hps = qemu_host_page_size, real = qemu_real_host_page_size;
-    uintptr_t hole[MAX_CANDIDATES];
-    int n = 0, mapped = 0;
+    unsigned char vec[1024];
+    int saved = errno;
+    if (hps / real <= sizeof vec && syscall(SYS_mincore, (void *)hp, hps, vec) == 0) {
+        errno = saved; /* wholly mapped */
+        return;
+    }
+    errno = saved;
+    uintptr_t run = 0;
     for (uintptr_t p = hp; p < hp + hps && p >= hp; p += real) {
-        if (page_mapped(p)) mapped = 1;
-        else if (n < MAX_CANDIDATES) hole[n++] = p;
-    }
-    if (!mapped) return;
-    for (int i = 0; i < n; i++) {
-        if (!describable(hole[i]) || (page_get_flags(hole[i]) & PAGE_VALID)) continue;
-        void *r = raw_mmap((void *)hole[i], real, PROT_NONE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-        if (r == (void *)hole[i]) {
-            count(C_FILLED);
-            LOG("fill", 0, 0, hole[i]);
-        } else if (r != MAP_FAILED) {
-            raw_munmap(r, real); /* a kernel without MAP_FIXED_NOREPLACE placed it elsewhere */
+        if (describable(p) && !page_mapped(p)) {
+            if (!run) run = p;
+            continue;
         }
+        if (run) fill_run(run, p);
+        run = 0;
     }
+    if (run) fill_run(run, hp + hps);
 }
 
 /* Before mprotect, msync or mremap of [a, b): target pages there that the library does not
@@ -397,6 +434,64 @@ struct window {
     uintptr_t lo, start, end, hi;
 };
 
+/* ---- the library's own host system calls ----
+ * The library (cargo feature raw-syscalls) makes its host calls with syscall(2); preload.mk
+ * renames that reference in its object code to qum_host_syscall (objcopy --redefine-sym),
+ * so they come here. All go to the kernel unchanged but one: an mprotect that covers a
+ * foreign target page of the call's first or last host page (outside the call's range)
+ * leaves that page alone ("kept"). The library gives a host page shared by several target
+ * pages the union of their protections, as QEMU must on a host with big pages; here the
+ * foreign page is a real mapping of its own, of someone else, which that union would
+ * change: glibc's PROT_NONE stack guard made writable, or (EACCES) a read-only shared file
+ * mapping such as glibc's gconv-modules.cache made writable, which fails the whole call. */
+static __thread struct {
+    int n;
+    uintptr_t a[4], b[4]; /* in address order */
+} keep __attribute__((tls_model("initial-exec")));
+
+static void keep_add(uintptr_t a, uintptr_t b)
+{
+    if (a >= b || keep.n == 4) return;
+    int i = keep.n++;
+    while (i > 0 && keep.a[i - 1] > a) {
+        keep.a[i] = keep.a[i - 1];
+        keep.b[i] = keep.b[i - 1];
+        i--;
+    }
+    keep.a[i] = a;
+    keep.b[i] = b;
+}
+
+static long host_mprotect(uintptr_t addr, size_t len, long prot)
+{
+    uintptr_t end = addr + len, run = addr;
+    if (end < addr || (addr & (TPS - 1))) return syscall(SYS_mprotect, addr, len, prot);
+    for (int k = 0; k < keep.n; k++) {
+        uintptr_t a = keep.a[k] > run ? keep.a[k] : run, b = keep.b[k] < end ? keep.b[k] : end;
+        for (uintptr_t p = a; p < b; p += TPS) {
+            if (!(page_get_flags(p) & TOOL_FOREIGN)) continue;
+            if (run < p && syscall(SYS_mprotect, run, p - run, prot) != 0) return -1;
+            run = p + TPS;
+            count(C_KEPT);
+            LOG("kept", 0, 0, p, (unsigned long)prot);
+        }
+    }
+    if (run < end) return syscall(SYS_mprotect, run, end - run, prot);
+    return 0;
+}
+
+long qum_host_syscall(long nr, ...);
+long qum_host_syscall(long nr, ...)
+{
+    va_list ap;
+    va_start(ap, nr);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+    if (nr == SYS_mprotect && keep.n) return host_mprotect((uintptr_t)a1, (size_t)a2, a3);
+    return syscall(nr, a1, a2, a3, a4, a5, a6);
+}
+
 /* The host-page window around [start, start + len) for a call that fragments. */
 static struct window window_of(uintptr_t start, size_t len)
 {
@@ -413,24 +508,36 @@ static struct window window_of(uintptr_t start, size_t len)
     return w;
 }
 
-/* fill: the call may change the host protection of the whole first and last host pages
- * (mmap MAP_FIXED, mprotect) or msync them from their start. */
-static void before(struct window *w, int fill)
+static void before(struct window *w)
 {
     if (!w->on) return;
+    uintptr_t hps = qemu_host_page_size;
+    if (w->lo < w->start) fill_holes(w->lo);
+    if (w->end < w->hi && (w->hi - hps != w->lo || w->lo == w->start)) fill_holes(w->hi - hps);
     refresh_window(w->lo, w->start, w->end, w->hi);
-    if (fill) {
-        uintptr_t hps = qemu_host_page_size;
-        if (w->lo < w->start) fill_holes(w->lo);
-        if (w->end < w->hi && (w->hi - hps != w->lo || w->lo == w->start)) fill_holes(w->hi - hps);
+    /* Filled pages inside the range: free for the library, as everything it owns there. */
+    uintptr_t first_end = w->lo + hps < w->end ? w->lo + hps : w->end;
+    uintptr_t last_start = w->hi - hps > first_end ? w->hi - hps : first_end;
+    for (int side = 0; side < 2; side++) {
+        uintptr_t a = side ? last_start : w->start, b = side ? w->end : first_end;
+        for (uintptr_t p = a; p < b; p += TPS)
+            if (describable(p) && (page_get_flags(p) & TOOL_LEFTOVER)) page_set_flags(p, p + TPS, 0);
     }
+    keep_add(w->lo, w->start);
+    keep_add(w->end, w->hi);
 }
 
 static void after(struct window *w)
 {
+    keep.n = 0;
     if (w->on) {
+        uintptr_t hps = qemu_host_page_size;
         mark_leftovers(w->lo, w->start);
-        mark_leftovers(w->start, w->end); /* pages a munmap had to leave mapped */
+        /* Pages of the range a munmap (or a move) had to leave mapped: only in the first
+         * and last host pages. */
+        uintptr_t first_end = w->lo + hps < w->end ? w->lo + hps : w->end;
+        mark_leftovers(w->start, first_end);
+        mark_leftovers(w->hi - hps > first_end ? w->hi - hps : first_end, w->end);
         mark_leftovers(w->end, w->hi);
     }
 }
@@ -445,6 +552,7 @@ static int enter(void)
     }
     inside = 1;
     mmap_lock();
+    keep.n = 0;
     return 1;
 }
 
@@ -486,7 +594,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
     int fixed = f & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     if (fixed) {
         w = window_of((uintptr_t)addr, len);
-        before(&w, 1);
+        before(&w);
     }
     abi_long r = target_mmap((abi_ulong)(uintptr_t)addr, len, prot, f, fd, (abi_ulong)offset);
     if (fixed) {
@@ -518,7 +626,7 @@ int munmap(void *addr, size_t len)
     if (!enter()) return raw_munmap(addr, len);
     int saved = errno;
     struct window w = window_of((uintptr_t)addr, len);
-    before(&w, 0);
+    before(&w);
     int r = target_munmap((abi_ulong)(uintptr_t)addr, len);
     after(&w);
     leave();
@@ -533,7 +641,7 @@ int mprotect(void *addr, size_t len, int prot)
     int saved = errno;
     adopt_range((uintptr_t)addr, len);
     struct window w = window_of((uintptr_t)addr, len);
-    before(&w, 1);
+    before(&w);
     int r = target_mprotect((abi_ulong)(uintptr_t)addr, len, prot);
     after(&w);
     leave();
@@ -553,10 +661,20 @@ void *mremap(void *old, size_t old_size, size_t new_size, int flags, ...)
     }
     if (!enter()) return raw_mremap(old, old_size, new_size, flags, new_addr);
     int saved = errno;
-    adopt_range((uintptr_t)old, old_size);
+    /* The old range, and where it may grow in place: foreign memory there is in use (the
+     * library must not grow over it, nor release the host pages it shares with it). The
+     * destination of MREMAP_FIXED is mapped over like a fixed mmap. */
+    size_t span = new_size > old_size && !(flags & MREMAP_FIXED) ? new_size : old_size;
+    struct window wo = window_of((uintptr_t)old, span), wn = {0, 0, 0, 0, 0};
+    adopt_range((uintptr_t)old, span);
+    if (flags & MREMAP_FIXED) wn = window_of((uintptr_t)new_addr, new_size);
+    before(&wo);
+    before(&wn);
     abi_long r = target_mremap((abi_ulong)(uintptr_t)old, old_size, new_size,
                                (unsigned long)(unsigned int)flags,
                                (abi_ulong)(uintptr_t)new_addr);
+    after(&wo);
+    after(&wn);
     if (fragments && r != -1 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
         /* Moved into a host-page-aligned reservation by mmap_find_vma: the rest of it is
          * the library's. */
@@ -578,7 +696,7 @@ int msync(void *addr, size_t len, int flags)
     int saved = errno;
     adopt_range((uintptr_t)addr, len);
     struct window w = window_of((uintptr_t)addr, len);
-    before(&w, 1);
+    before(&w);
     int r = target_msync((abi_ulong)(uintptr_t)addr, len, flags);
     after(&w);
     leave();
@@ -634,7 +752,7 @@ __attribute__((destructor)) static void preload_fini(void)
 {
     static const char *names[C_N] = {"mmap",    "munmap", "mprotect", "mremap",
                                      "msync",   "raw",    "foreign",  "leftover",
-                                     "filled"};
+                                     "filled",  "kept"};
     if (!stats_path || !*stats_path) return;
     unsigned long total = 0;
     for (int i = 0; i < C_N; i++) total += __atomic_load_n(&counts[i], __ATOMIC_RELAXED);

@@ -10,12 +10,16 @@
 #   make preload                          build/preload/libqemu_user_mmap_preload.so
 #   make run-preload PROG="ls -l /"       run a program under the tool
 #   make run-preload PROG="..." PAGESIZE=65536    ... with 64 KiB host pages (QEMU's -p)
-#   make check-preload                    the tool's own tests, then real programs (ls -lR,
-#                                         sort, python3, gcc, git, sqlite3), each compared
-#                                         with its output without the tool, on 4 KiB and
-#                                         64 KiB host pages
+#   make check-preload                    the tool's own tests, then real programs (python3,
+#                                         gcc, git, sqlite3, java + javac, node), each
+#                                         compared with its output without the tool, on 4 KiB
+#                                         and 64 KiB host pages, each required to have routed
+#                                         calls through the library
 #
-# Needs (Debian packages): gcc make coreutils python3 git sqlite3 (and the Rust toolchain).
+# Needs (Debian packages): gcc make coreutils python3 git sqlite3 (and the Rust toolchain);
+# optional, reported as SKIP when missing: openjdk-17-jdk-headless (java, javac), nodejs.
+# Environment of the tool: QEMU_USER_MMAP_PAGESIZE, QEMU_USER_MMAP_PRELOAD_STATS (call
+# counts appended at exit), QEMU_USER_MMAP_PRELOAD_LOG (one line per call), see preload.c.
 # Variables: CARGO, CC (as in the top-level Makefile), PRELOAD_TIMEOUT (seconds per program
 # run, default 300), PRELOAD_PAGESIZES (default "4096 65536").
 #
@@ -35,7 +39,9 @@ PRELOAD_ROW       := $(shell awk -F'\t' -v t='$(PRELOAD_TARGET)' '$$1 == t { pri
 PRELOAD_DIR       := build/preload
 PRELOAD_CARGO_DIR := build/cargo/preload
 PRELOAD_SO        := $(PRELOAD_DIR)/libqemu_user_mmap_preload.so
-PRELOAD_LIB_A     := $(PRELOAD_CARGO_DIR)/release/libqemu_user_mmap.a
+PRELOAD_CARGO_A   := $(PRELOAD_CARGO_DIR)/release/libqemu_user_mmap.a
+PRELOAD_LIB_A     := $(PRELOAD_DIR)/libqemu_user_mmap_tool.a
+OBJCOPY           ?= objcopy
 PRELOAD_SRC       := c-tests/preload/preload.c c-tests/preload/preload.map
 PRELOAD_RUST_SRC  := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
 PRELOAD_TIMEOUT   ?= 300
@@ -47,12 +53,23 @@ PRELOAD_CFLAGS    := -std=gnu99 -O2 -g -Wall -Wextra -Werror -fPIC \
 
 preload: $(PRELOAD_SO)
 
-$(PRELOAD_LIB_A): $(PRELOAD_RUST_SRC)
+$(PRELOAD_CARGO_A): $(PRELOAD_RUST_SRC)
 	@if [ '$(PRELOAD_TARGET)' = unsupported ]; then \
 		echo "preload: host architecture $(PRELOAD_HOST_ARCH) has no 64-bit preset" >&2; exit 1; fi
 	QEMU_USER_MMAP_TARGET=$(PRELOAD_TARGET) QEMU_USER_MMAP_GUEST_BASE=yes \
 		$(CARGO) build --release --lib --features preload --target-dir $(PRELOAD_CARGO_DIR)
 	@touch $@
+
+# The library's host calls (syscall(2) with the raw-syscalls feature) go through the tool's
+# qum_host_syscall (preload.c says why); the build fails if no reference was renamed.
+$(PRELOAD_LIB_A): $(PRELOAD_CARGO_A)
+	mkdir -p $(PRELOAD_DIR)
+	$(OBJCOPY) --redefine-sym syscall=qum_host_syscall $< $@.tmp
+	@if readelf -sW $@.tmp 2>/dev/null | awk '$$7 == "UND" && $$8 == "syscall"' | grep -q .; then \
+		echo "preload: a reference to syscall was left in $@" >&2; rm -f $@.tmp; exit 1; fi
+	@if ! readelf -sW $@.tmp 2>/dev/null | awk '$$7 == "UND" && $$8 == "qum_host_syscall"' | grep -q .; then \
+		echo "preload: the library makes no syscall(2) call: is raw-syscalls on?" >&2; rm -f $@.tmp; exit 1; fi
+	mv $@.tmp $@
 
 $(PRELOAD_SO): $(PRELOAD_SRC) $(PRELOAD_LIB_A)
 	mkdir -p $(PRELOAD_DIR)

@@ -4,17 +4,27 @@
 #
 #   PRELOAD_SO=/abs/libqemu_user_mmap_preload.so bash c-tests/preload/run_real.sh WORKDIR [CASE...]
 #
-# Cases: ls sort python gcc git git-windows sqlite (all by default). Needs: coreutils, python3, gcc,
-# git, sqlite3 (Debian packages of the same names). Every program run is bounded by
-# `timeout` (PRELOAD_TIMEOUT seconds, default 300). A case passes when its exit status and
-# its output (stdout, plus checksums of the files it wrote) are identical with and without
-# the tool. The tool's call counts per program (QEMU_USER_MMAP_PRELOAD_STATS) are summed
-# into WORKDIR/<case>.<pagesize>.stats and shown, so a pass also says how much of the
-# program's memory management went through the library.
+# Cases: python gcc git git-windows sqlite java node (all by default). Needs: coreutils,
+# python3, gcc, git, sqlite3 (Debian packages of the same names); java, javac
+# (openjdk-17-jdk-headless) and node (nodejs) are optional: without them their case is
+# reported as SKIP, loudly, and not counted as passed. Every program run is bounded by
+# `timeout` (PRELOAD_TIMEOUT seconds, default 300). A case passes when
+#   - its exit status and its output (stdout, plus checksums of the files it wrote) are
+#     identical with and without the tool, and
+#   - calls went through the library: the tool's call counts (QEMU_USER_MMAP_PRELOAD_STATS,
+#     one line per process, summed into WORKDIR/<case>.<pagesize>.stats) show, for each
+#     program the case names, at least one call of each kind that program makes (see
+#     case_calls). A case whose programs route nothing through the library tests nothing.
+#
+# Only a program's own calls of mmap, mmap64, munmap, mprotect, mremap and msync (through
+# the PLT) can be interposed; glibc's malloc, its thread stacks and ld.so call the kernel
+# from inside libc. `ls -lR` and `sort` make no such call of their own (every byte of their
+# memory comes from malloc), so they are not among the cases: they would pass without a
+# single call going through the library.
 set -u
 work=${1:?usage: run_real.sh WORKDIR [CASE...]}
 shift
-cases=${*:-ls sort python gcc git git-windows sqlite}
+cases=${*:-python gcc git git-windows sqlite java node}
 # Known failures, as "case/pagesize": reported as XFAIL (XPASS when they pass), not failed.
 # None now. git-windows/65536 was one until the library fixed the 2015 original's non-fixed
 # file mapping at an offset that is not a multiple of the host page (only `len` bytes of file
@@ -34,7 +44,9 @@ mkdir -p "$work/fixtures" "$work/home"
 passed=0
 failed=0
 xfailed=0
+skipped=0
 failed_names=()
+skipped_names=()
 
 need() {
     for c in "$@"; do
@@ -45,15 +57,6 @@ need() {
 # ---- fixtures, made without the tool ------------------------------------------------
 make_fixtures() {
     local f=$work/fixtures
-    # sort: ~24 MB of pseudo-random lines (deterministic).
-    "$PY" - "$f/lines.txt" <<'EOF'
-import random, sys
-r = random.Random(20150424)
-words = [''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(3, 12))) for _ in range(5000)]
-with open(sys.argv[1], 'w') as out:
-    for i in range(400000):
-        out.write('%s %d %s %.3f\n' % (r.choice(words), r.randint(-10**9, 10**9), r.choice(words), r.random() * 1e6))
-EOF
     # gcc: a generated C file of a few thousand functions, plus the tool's own test.
     "$PY" - "$f/big.c" <<'EOF'
 import sys
@@ -101,14 +104,6 @@ EOF
 case_script() {
     local f=$work/fixtures
     case $1 in
-    ls) echo "ls -lR /usr/share" ;;
-    sort) cat <<EOF
-sort -S 2M -T . --parallel=2 $f/lines.txt -o by-word.txt
-sort -S 2M -T . -k2,2n -k1,1 $f/lines.txt -o by-number.txt
-sort -u -k3,3 $f/lines.txt | tail -n 3
-cksum by-word.txt by-number.txt
-EOF
-        ;;
     python) echo "$PY $here/real_python.py $f/blob.bin" ;;
     gcc) cat <<EOF
 $CC -O2 -c $f/big.c -o big.o
@@ -143,7 +138,71 @@ sqlite3 db.sqlite < $here/real_sqlite.sql
 cksum db.sqlite | cut -d' ' -f2
 EOF
         ;;
+    java)
+        # java -version (the JVM's start, its thread stacks' guard pages), javac compiling
+        # the test program, then the program (heavy allocation, threads, file mappings)
+        # with the default collector (G1) and the serial one.
+        echo "set -e"
+        echo "java -version 2>&1"
+        if command -v javac >/dev/null 2>&1; then cat <<EOF
+cp $here/real_java.java RealJava.java
+javac -d . RealJava.java
+cksum RealJava.class
+java -Xmx512m -cp . RealJava mapped.bin
+cksum mapped.bin
+java -Xmx512m -XX:+UseSerialGC -cp . RealJava mapped.bin
+EOF
+        fi
+        ;;
+    node) cat <<EOF
+set -e
+node $here/real_node.js
+node -e 'const a = []; for (let i = 0; i < 40; i++) a.push(Buffer.alloc(4 << 20, i)); console.log(a.reduce((s, b) => s + b[b.length - 1], 0))'
+EOF
+        ;;
     esac
+}
+
+# The calls that must have gone through the library, per case: "program:kind,kind..."
+# (program: the executable's file name as the tool records it, a shell pattern). Each kind
+# is one the program makes of its own on every run (measured with the tool's counters).
+case_calls() {
+    case $1 in
+    python) echo "python3*:mmap,munmap,mremap,msync" ;;
+    gcc) echo "cc1:mmap" ;;
+    git|git-windows) echo "git:mmap,munmap git-upload-pack:mmap" ;;
+    sqlite) echo "sqlite3:mmap,munmap,mremap" ;;
+    java)
+        if command -v javac >/dev/null 2>&1; then echo "java:mmap,munmap,mprotect,msync javac:mmap,munmap,mprotect"
+        else echo "java:mmap,munmap,mprotect"; fi ;;
+    node) echo "node:mmap,munmap,mprotect" ;;
+    esac
+}
+
+# Why a case cannot run here (a missing optional program), or nothing.
+case_missing() {
+    case $1 in
+    java) command -v java >/dev/null 2>&1 || echo "java is not installed (Debian package openjdk-17-jdk-headless)" ;;
+    node) command -v node >/dev/null 2>&1 || echo "node is not installed (Debian package nodejs)" ;;
+    esac
+}
+
+# Checks the stats file $1 against the expectations $2; prints what is missing.
+check_calls() {
+    awk -v want="$2" '
+        { for (i = 3; i <= NF; i++) { split($i, kv, "="); n[$1 SUBSEP kv[1]] += kv[2] } exe[$1] = 1 }
+        END {
+            m = split(want, items, " ")
+            for (j = 1; j <= m; j++) {
+                split(items[j], pk, ":"); pat = pk[1]; nk = split(pk[2], kinds, ",")
+                gsub(/\./, "\\.", pat); gsub(/\*/, ".*", pat); pat = "^" pat "$"
+                for (k = 1; k <= nk; k++) {
+                    total = 0
+                    for (e in exe) if (e ~ pat) total += n[e SUBSEP kinds[k]]
+                    if (total == 0) printf "no %s call of %s went through the library\n", kinds[k], pk[1]
+                }
+            }
+        }' "$1"
 }
 
 run_mode() { # case mode -> writes $work/<case>.<mode>.{out,err,rc}
@@ -167,16 +226,27 @@ run_mode() { # case mode -> writes $work/<case>.<mode>.{out,err,rc}
 }
 
 summarise_stats() { # stats file -> "mmap=… munmap=… …" summed over processes
-    [ -f "$1" ] || { echo "no calls"; return; }
+    [ -s "$1" ] || { echo "no calls"; return; }
     awk '{ for (i = 3; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2]; if (!(kv[1] in o)) { o[kv[1]] = ++n; k[n] = kv[1] } } p++ }
          END { printf "%d processes:", p; for (i = 1; i <= n; i++) printf " %s=%d", k[i], s[k[i]]; printf "\n" }' "$1"
 }
 
-need timeout cksum ls sort "$PY" "$CC" git sqlite3
+need timeout cksum "$PY" "$CC" git sqlite3
 echo "run_real: fixtures in $work/fixtures"
 make_fixtures || { echo "run_real: could not make the fixtures" >&2; exit 2; }
 
 for name in $cases; do
+    why=$(case_missing "$name")
+    if [ -n "$why" ]; then
+        echo "SKIP $name: $why"
+        skipped=$((skipped + 1)); skipped_names+=("$name")
+        continue
+    fi
+    if [ -z "$(case_calls "$name")" ]; then
+        echo "run_real: unknown case '$name'" >&2
+        failed=$((failed + 1)); failed_names+=("$name")
+        continue
+    fi
     run_mode "$name" native
     if [ "$(cat "$work/$name.native.rc")" != 0 ]; then
         echo "FAIL $name: fails without the tool (exit $(cat "$work/$name.native.rc")):"
@@ -188,7 +258,13 @@ for name in $cases; do
         run_mode "$name" "$ps"
         rc=$(cat "$work/$name.$ps.rc")
         t="native $(cat "$work/$name.native.time")s, tool $(cat "$work/$name.$ps.time")s"
-        if [ "$rc" = 0 ] && cmp -s "$work/$name.native.out" "$work/$name.$ps.out"; then
+        : >> "$work/$name.$ps.stats"
+        missing=$(check_calls "$work/$name.$ps.stats" "$(case_calls "$name")")
+        if [ "$rc" = 0 ] && cmp -s "$work/$name.native.out" "$work/$name.$ps.out" && [ -n "$missing" ]; then
+            echo "FAIL $name, host page $ps: same output, but the library was not used ($t):"
+            echo "$missing"
+            failed=$((failed + 1)); failed_names+=("$name/$ps")
+        elif [ "$rc" = 0 ] && cmp -s "$work/$name.native.out" "$work/$name.$ps.out"; then
             [[ " $known " == *" $name/$ps "* ]] && echo "XPASS $name, host page $ps: listed as a known failure, now passes"
             echo "PASS $name, host page $ps ($t; $(summarise_stats "$work/$name.$ps.stats"))"
             passed=$((passed + 1))
@@ -208,5 +284,6 @@ done
 rm -rf "$work/run"
 [ "$failed" = 0 ] || echo "run_real: failed: ${failed_names[*]}"
 [ "$xfailed" = 0 ] || echo "run_real: $xfailed known failure(s) (XFAIL), not counted as failed"
-echo "preload: $passed passed, $failed failed"
+[ "$skipped" = 0 ] || echo "run_real: SKIPPED (programs missing, see above): ${skipped_names[*]}"
+echo "preload: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

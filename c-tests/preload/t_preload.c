@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -224,6 +225,8 @@ static int faults(volatile unsigned char *p)
 {
     pid_t c = fork();
     if (c == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
         p[0] = 1;
         _exit(0);
     }
@@ -259,28 +262,93 @@ static void test_stack_guard(void)
     syscall(SYS_munmap, stack, (size_t)(region + 5 * h - stack));
 }
 
+/* The same with foreign neighbours below the stack in its first host page, as in the JVM:
+ * a read-only shared file mapping (glibc's gconv-modules.cache) and a PROT_NONE page (a
+ * glibc stack guard). The library's union protection of the host page must leave them as
+ * they are: it failed with EACCES (the file cannot be made writable) and would have made the
+ * guard page accessible. */
+static void test_stack_guard_neighbours(void)
+{
+    size_t h = hps() > 65536 ? hps() : 65536;
+    const char *path = tmpfile_path();
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "file page", 9) == 9 && ftruncate(fd, 4096) == 0);
+    int ro = open(path, O_RDONLY);
+    CHECK(ro >= 0);
+    unsigned char *region = (void *)syscall(SYS_mmap, NULL, 5 * h, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(region != MAP_FAILED);
+    unsigned char *hp = (unsigned char *)(((uintptr_t)region + h - 1) & ~(uintptr_t)(h - 1));
+    unsigned char *file = (void *)syscall(SYS_mmap, hp, 4096, PROT_READ, MAP_SHARED | MAP_FIXED, ro, 0);
+    CHECK(file == hp);
+    CHECK(syscall(SYS_mprotect, hp + 4096, 4096, PROT_NONE) == 0);
+    unsigned char *stack = hp + 2 * 4096;
+    memset(stack, 0x5d, 2 * h);
+    unsigned char *guard = mmap(stack, 4 * 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    CHECK(guard == stack);
+    errno = 0;
+    CHECK(mprotect(stack, 4 * 4096, PROT_NONE) == 0);
+    CHECK(memcmp(hp, "file page", 9) == 0);
+    CHECK(faults(hp));            /* still read-only */
+    CHECK(faults(hp + 4096));     /* still PROT_NONE */
+    if (hps() == 4096) CHECK(faults(stack));
+    CHECK(stack[4 * 4096] == 0x5d);
+    stack[4 * 4096] = 1;
+    CHECK(mprotect(stack, 4 * 4096, PROT_READ | PROT_WRITE) == 0);
+    CHECK(faults(hp) && faults(hp + 4096));
+    stack[0] = 2;
+    CHECK(munmap(stack, 4 * 4096) == 0);
+    CHECK(memcmp(hp, "file page", 9) == 0 && faults(hp + 4096));
+    syscall(SYS_munmap, region, 5 * h);
+    close(ro);
+    close(fd);
+    unlink(path);
+}
+
 /* mprotect, msync and mremap of memory mapped behind the tool's back (glibc's large malloc
  * chunks, dlopen, anything mapped before the tool was initialised): Linux accepts them. */
 static void test_foreign_calls(void)
 {
+    /* Foreign memory on both sides of p, in p's first and last host pages. */
+    size_t h = hps() > 65536 ? hps() : 65536;
     size_t n = 6 * 4096;
-    unsigned char *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE,
-                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(p != MAP_FAILED);
-    memset(p, 0x21, n);
+    unsigned char *region = (void *)syscall(SYS_mmap, NULL, 4 * h, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(region != MAP_FAILED);
+    memset(region, 0x21, 4 * h);
+    unsigned char *hp = (unsigned char *)(((uintptr_t)region + h - 1) & ~(uintptr_t)(h - 1));
+    unsigned char *p = hp + 4096;
     errno = 0;
     CHECK(mprotect(p + 4096, 2 * 4096, PROT_READ) == 0);
     if (hps() == 4096) CHECK(faults(p + 4096) && !faults(p));
     CHECK(p[2 * 4096] == 0x21);
     CHECK(mprotect(p + 4096, 2 * 4096, PROT_READ | PROT_WRITE) == 0);
+    unsigned char *region1 = region;
+
+    /* mremap, with nothing told to the library before: it cannot grow in place (foreign
+     * memory follows), so it moves, and the foreign memory around the old place, in the
+     * same host pages, stays as it was (the library released the whole host page). */
+    region = (void *)syscall(SYS_mmap, NULL, 4 * h, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(region != MAP_FAILED);
+    memset(region, 0x21, 4 * h);
+    hp = (unsigned char *)(((uintptr_t)region + h - 1) & ~(uintptr_t)(h - 1));
+    p = hp + 4096;
     p[4096] = 3;
     unsigned char *q = mremap(p, n, 4 * n, MREMAP_MAYMOVE);
-    CHECK(q != MAP_FAILED);
+    CHECK(q != MAP_FAILED && q != p);
     if (q != MAP_FAILED) {
         CHECK(q[0] == 0x21 && q[4096] == 3 && q[n - 1] == 0x21);
         q[4 * n - 1] = 4;
         CHECK(munmap(q, 4 * n) == 0);
     }
+    CHECK(hp[0] == 0x21 && hp[4095] == 0x21 && p[n] == 0x21 && p[n + 4 * 4096] == 0x21);
+    hp[0] = 5;
+    p[n] = 6;
+    syscall(SYS_munmap, region, (size_t)(p - region));
+    syscall(SYS_munmap, p + n, (size_t)(region + 4 * h - (p + n)));
+    syscall(SYS_munmap, region1, 4 * h);
     /* A shared file mapping made behind the tool's back, flushed through it. */
     const char *path = tmpfile_path();
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -376,21 +444,41 @@ static void test_threads_fork_signals(void)
     CHECK(handler_ok);
 }
 
-int main(void)
+/* With arguments, only the tests named (e.g. "t_preload stack_guard foreign_calls"). */
+int main(int argc, char **argv)
 {
-    test_errors();
-    test_protect();
-    test_file();
-    test_remap();
-    test_noreplace();
-    test_foreign_neighbour();
-    test_stack_guard();
-    test_foreign_calls();
-    test_threads_fork_signals();
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {
+        {"errors", test_errors},
+        {"protect", test_protect},
+        {"file", test_file},
+        {"remap", test_remap},
+        {"noreplace", test_noreplace},
+        {"foreign_neighbour", test_foreign_neighbour},
+        {"stack_guard", test_stack_guard},
+        {"stack_guard_neighbours", test_stack_guard_neighbours},
+        {"foreign_calls", test_foreign_calls},
+        {"threads_fork_signals", test_threads_fork_signals},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int want = argc < 2;
+        for (int k = 1; k < argc; k++) want |= strcmp(argv[k], tests[i].name) == 0;
+        if (want) {
+            tests[i].fn();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "t_preload: no such test\n");
+        return 2;
+    }
     if (failures) {
         fprintf(stderr, "t_preload: %d check(s) failed (host page %zu)\n", failures, hps());
         return 1;
     }
-    printf("t_preload: all checks passed (host page %zu)\n", hps());
+    printf("t_preload: all %d tests passed (host page %zu)\n", ran, hps());
     return 0;
 }
