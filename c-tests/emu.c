@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,7 +51,52 @@ static void emu_die(const char *msg)
     abort();
 }
 
-/* ---- page flag table, shaped like translate-all.c's l1_map ---------- */
+/* ---- emulator storage, allocated the way QEMU 2.3 does ---------------
+ *
+ * translate-all.c page_find_alloc (CONFIG_USER_ONLY) gets every level of
+ * l1_map with mmap(NULL, SIZE, PROT_READ|PROT_WRITE, MAP_PRIVATE|
+ * MAP_ANONYMOUS, -1, 0) ("We can't use g_malloc because it may recurse into
+ * a locked mutex"), at page_set_flags time: so any page_set_flags call may
+ * map new host memory wherever the kernel likes, including a hole the mmap
+ * implementation left in the guest's reserved window.  This file does the
+ * same, and keeps a registry of every block it mapped ("emulator storage"):
+ *
+ *   level  an intermediate table: V_L2_SIZE pointers (8 KiB), as QEMU;
+ *   leaf   V_L2_SIZE PageDescs with QEMU 2.3's user-mode layout (32 bytes
+ *          on a 64-bit host: 32 KiB), as QEMU;
+ *   churn  one more 32 KiB mmap(NULL) block at every page_set_flags call
+ *          (QEMU also allocates when clearing flags, and the rest of QEMU
+ *          maps memory at any time), kept in a small ring;
+ *   decoy  (hostile mode) a block the emulator maps into a hole of the
+ *          guest window, as the kernel may place an allocation there.
+ *
+ * The checker (emu_check: on by default in the C tests of the Rust library,
+ * off with the original mmap.c, which breaks the invariant itself, and in
+ * the differential suite and benches; EMU_CHECK=0/1 overrides) runs at
+ * the entry and exit of every callback the mmap implementation makes
+ * (page_get_flags, page_set_flags, tb_invalidate_phys_range) and checks:
+ *   (a) under reserved_va, the window [guest_base, guest_base+reserved_va)
+ *       has no hole (msync(MS_ASYNC) fails with ENOMEM over unmapped
+ *       memory);
+ *   (b) every storage block is intact: still mapped and readable, and its
+ *       canaries (in its first and its last real host page: a magic word in
+ *       the PageDesc padding of a leaf, at the page start of churn/decoy
+ *       blocks) or, for a level, its whole content (kept in a shadow copy)
+ *       unchanged.
+ * page_get_flags runs lighter checks in long scans (see check_run2).  The
+ *       block contents are read with process_vm_readv on the process itself:
+ *       no signal handler, one system call for all blocks.
+ * A violation prints "emu: INVARIANT VIOLATED ..." naming the callback, its
+ * arguments and the range, and aborts (or calls the handler set with
+ * emu_check_set_handler).
+ *
+ * Hostile mode (EMU_HOSTILE=1): at each page_set_flags the emulator maps a
+ * decoy block into every hole of the window (and, with host pages larger
+ * than the real ones, into every unmapped part of a host page that still
+ * holds guest pages), then check (a) is skipped: a library that leaves a
+ * hole and later maps over it or re-reserves it destroys the decoy, as it
+ * destroyed QEMU's page table, and check (b) reports it.
+ */
 #define L1_MAP_ADDR_SPACE_BITS TARGET_VIRT_ADDR_SPACE_BITS
 #define V_L2_BITS 10
 #define V_L2_SIZE (1 << V_L2_BITS)
@@ -66,9 +112,146 @@ static void emu_die(const char *msg)
 /* number of tables below l1_map, the last one holding the page flags */
 #define V_LEVELS (V_L1_SHIFT / V_L2_BITS)
 
-typedef struct PageDesc { int flags; } PageDesc;
+/* QEMU 2.3's PageDesc (translate-all.c) in user mode; the padding after
+   code_write_count holds the emulator's canary in the first descriptor of
+   every real host page of a leaf. */
+typedef struct PageDesc {
+    void *first_tb;
+    unsigned int code_write_count;
+    uint32_t emu_canary;
+    uint8_t *code_bitmap;
+    unsigned long flags;
+} PageDesc;
 
 static void *l1_map[V_L1_SIZE];
+
+enum { BLK_LEVEL, BLK_LEAF, BLK_CHURN, BLK_DECOY };
+static const char *const blk_kind_name[] = {
+    "page-table level", "page-table leaf", "page_set_flags allocation",
+    "hostile-mode allocation"
+};
+
+struct emu_block {
+    unsigned char *p;
+    size_t size;
+    int kind;
+    unsigned char *shadow;      /* BLK_LEVEL: the expected content */
+};
+
+static struct emu_block *blk;
+static size_t nblk, blk_cap;
+static int blk_dirty = 1;       /* the iovec plan must be rebuilt */
+
+static int check_on = -1;       /* -1: not yet read from EMU_CHECK */
+static int hostile_on = -1;     /* -1: not yet read from EMU_HOSTILE */
+static unsigned long check_count;
+static void (*check_handler)(const char *msg);
+
+#define CHURN_RING 4
+static void *churn_ring[CHURN_RING];
+static unsigned churn_next;
+
+static uint32_t canary32(const void *at)
+{
+    return 0x9e3779b9u ^ (uint32_t)((uintptr_t)at >> 12) ^ 0x51ed2701u;
+}
+
+static uint64_t canary64(const void *at)
+{
+    return 0xc0ffee5eed5a17edull ^ (uint64_t)(uintptr_t)at;
+}
+
+static size_t real_page(void)
+{
+    return qemu_real_host_page_size ? qemu_real_host_page_size
+                                    : (size_t)getpagesize();
+}
+
+static void blk_register(void *p, size_t size, int kind)
+{
+    if (nblk == blk_cap) {
+        blk_cap = blk_cap ? blk_cap * 2 : 64;
+        blk = realloc(blk, blk_cap * sizeof(*blk));
+        if (!blk) {
+            emu_die("out of memory");
+        }
+    }
+    blk[nblk].p = p;
+    blk[nblk].size = size;
+    blk[nblk].kind = kind;
+    blk[nblk].shadow = NULL;
+    if (kind == BLK_LEVEL) {
+        blk[nblk].shadow = calloc(1, size);
+        if (!blk[nblk].shadow) {
+            emu_die("out of memory");
+        }
+    }
+    nblk++;
+    blk_dirty = 1;
+}
+
+/* Write the canaries of a fresh block (zero-filled by the kernel). */
+static void blk_arm(unsigned char *p, size_t size, int kind)
+{
+    size_t off, rp = real_page();
+    for (off = 0; off < size; off += rp) {
+        if (kind == BLK_LEAF) {
+            PageDesc *pd = (PageDesc *)(p + off);
+            pd->emu_canary = canary32(pd);
+        } else if (kind == BLK_CHURN || kind == BLK_DECOY) {
+            *(uint64_t *)(p + off) = canary64(p + off);
+        }
+    }
+}
+
+/* translate-all.c's ALLOC(P, SIZE) for user mode, plus the registry. */
+static void *emu_alloc(size_t size, int kind)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        /* QEMU 2.3 does not check; it would crash on the first store. */
+        emu_die("page table allocation: mmap failed");
+    }
+    blk_arm(p, size, kind);
+    blk_register(p, size, kind);
+    return p;
+}
+
+static void blk_release(size_t i)
+{
+    munmap(blk[i].p, blk[i].size);
+    free(blk[i].shadow);
+    blk[i] = blk[--nblk];
+    blk_dirty = 1;
+}
+
+static void blk_release_ptr(void *p)
+{
+    size_t i;
+    for (i = 0; i < nblk; i++) {
+        if (blk[i].p == p) {
+            blk_release(i);
+            return;
+        }
+    }
+}
+
+/* A store into a level table: keep its shadow copy in step. */
+static void level_store(void **lp, void *v)
+{
+    size_t i;
+    *lp = v;
+    for (i = 0; i < nblk; i++) {
+        unsigned char *a = (unsigned char *)lp;
+        if (blk[i].kind == BLK_LEVEL && a >= blk[i].p &&
+            a < blk[i].p + blk[i].size) {
+            memcpy(blk[i].shadow + (a - blk[i].p), &v, sizeof(v));
+            blk_dirty = 1;
+            return;
+        }
+    }
+}
 
 static PageDesc *page_find_alloc(tb_page_addr_t index, int alloc)
 {
@@ -81,11 +264,8 @@ static PageDesc *page_find_alloc(tb_page_addr_t index, int alloc)
             if (!alloc) {
                 return NULL;
             }
-            p = calloc(V_L2_SIZE, sizeof(void *));
-            if (!p) {
-                emu_die("out of memory");
-            }
-            *lp = p;
+            p = emu_alloc(sizeof(void *) * V_L2_SIZE, BLK_LEVEL);
+            level_store(lp, p);
         }
         lp = p + ((index >> (i * V_L2_BITS)) & (V_L2_SIZE - 1));
     }
@@ -94,29 +274,475 @@ static PageDesc *page_find_alloc(tb_page_addr_t index, int alloc)
         if (!alloc) {
             return NULL;
         }
-        pd = calloc(V_L2_SIZE, sizeof(PageDesc));
-        if (!pd) {
-            emu_die("out of memory");
-        }
-        *lp = pd;
+        pd = emu_alloc(sizeof(PageDesc) * V_L2_SIZE, BLK_LEAF);
+        level_store(lp, pd);
     }
     return pd + (index & (V_L2_SIZE - 1));
+}
+
+/* ---- the checker ------------------------------------------------------ */
+static struct iovec *plan_remote;
+static unsigned char *plan_expect, *plan_got;
+static size_t *plan_blk;        /* remote iovec -> block index */
+static size_t plan_n, plan_bytes;
+
+static void plan_build(void)
+{
+    size_t i, n = 0, bytes = 0, rp = real_page();
+
+    for (i = 0; i < nblk; i++) {
+        if (blk[i].kind == BLK_LEVEL) {
+            n++;
+            bytes += blk[i].size;
+        } else {
+            size_t pages = (blk[i].size + rp - 1) / rp;
+            pages = pages > 1 ? 2 : 1;
+            n += pages;
+            bytes += pages * sizeof(uint64_t);
+        }
+    }
+    free(plan_remote);
+    free(plan_expect);
+    free(plan_got);
+    free(plan_blk);
+    plan_remote = malloc((n ? n : 1) * sizeof(*plan_remote));
+    plan_blk = malloc((n ? n : 1) * sizeof(*plan_blk));
+    plan_expect = malloc(bytes ? bytes : 1);
+    plan_got = malloc(bytes ? bytes : 1);
+    if (!plan_remote || !plan_blk || !plan_expect || !plan_got) {
+        emu_die("out of memory");
+    }
+    n = 0;
+    bytes = 0;
+    for (i = 0; i < nblk; i++) {
+        if (blk[i].kind == BLK_LEVEL) {
+            plan_remote[n].iov_base = blk[i].p;
+            plan_remote[n].iov_len = blk[i].size;
+            memcpy(plan_expect + bytes, blk[i].shadow, blk[i].size);
+            plan_blk[n++] = i;
+            bytes += blk[i].size;
+            continue;
+        }
+        /* the canaries of the first and the last real page */
+        size_t offs[2], q, no = 0;
+        offs[no++] = 0;
+        if (blk[i].size > rp) {
+            offs[no++] = (blk[i].size - 1) / rp * rp;
+        }
+        for (q = 0; q < no; q++) {
+            unsigned char *at = blk[i].p + offs[q];
+            uint64_t want;
+            if (blk[i].kind == BLK_LEAF) {
+                PageDesc *pd = (PageDesc *)at;
+                uint32_t c = canary32(pd);
+                /* the 8 bytes of the descriptor holding code_write_count
+                   (0: no TBs here) and the canary */
+                at = (unsigned char *)&pd->code_write_count;
+                want = 0;
+                memcpy((unsigned char *)&want + 4, &c, 4);
+            } else {
+                want = canary64(at);
+            }
+            plan_remote[n].iov_base = at;
+            plan_remote[n].iov_len = sizeof(uint64_t);
+            memcpy(plan_expect + bytes, &want, sizeof(want));
+            plan_blk[n++] = i;
+            bytes += sizeof(uint64_t);
+        }
+    }
+    plan_n = n;
+    plan_bytes = bytes;
+    blk_dirty = 0;
+}
+
+static void violation(const char *what, const char *phase, const char *cb,
+                      const char *detail)
+{
+    char msg[1024];
+    snprintf(msg, sizeof(msg),
+             "emu: INVARIANT VIOLATED %s %s: %s (%s)",
+             phase, cb, what, detail);
+    if (check_handler) {
+        check_handler(msg);
+        return;
+    }
+    fprintf(stderr, "%s\n", msg);
+    fflush(stderr);
+    abort();
+}
+
+/* The first unmapped range of host memory inside [lo, hi), from
+   /proc/self/maps; 0 if none found. */
+static int first_hole(unsigned long lo, unsigned long hi,
+                      unsigned long *hlo, unsigned long *hhi)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long cur = lo;
+    if (!f) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx", &a, &b) != 2 || b <= cur) {
+            continue;
+        }
+        if (a >= hi) {
+            break;
+        }
+        if (a > cur) {
+            break;
+        }
+        cur = b;
+        if (cur >= hi) {
+            break;
+        }
+    }
+    fclose(f);
+    if (cur >= hi) {
+        return 0;
+    }
+    *hlo = cur;
+    /* the hole ends at the next mapping (or hi) */
+    f = fopen("/proc/self/maps", "r");
+    *hhi = hi;
+    if (f) {
+        while (fgets(line, sizeof(line), f)) {
+            unsigned long a, b;
+            if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a > cur) {
+                *hhi = a < hi ? a : hi;
+                break;
+            }
+        }
+        fclose(f);
+    }
+    return 1;
+}
+
+static int env_flag(const char *name, int dflt)
+{
+    const char *s = getenv(name);
+    if (!s || !*s) {
+        return dflt;
+    }
+    return strcmp(s, "0") != 0;
+}
+
+int emu_check_enabled(void)
+{
+    if (check_on < 0) {
+        /* On by default in the C tests of the Rust library (IMPL_RUST).
+           Off with the original mmap.c, which breaks the invariant itself
+           (its mremap and failure paths leave holes under reserved_va), and
+           in the differential suite and the benches, whose two sides must
+           see the same host address space: EMU_CHECK=1 turns it on. */
+#if defined(IMPL_RUST)
+        check_on = env_flag("EMU_CHECK", 1);
+#else
+        check_on = env_flag("EMU_CHECK", 0);
+#endif
+    }
+    return check_on;
+}
+
+void emu_check_enable(int on) { check_on = !!on; }
+
+int emu_hostile_enabled(void)
+{
+    if (hostile_on < 0) {
+        hostile_on = env_flag("EMU_HOSTILE", 0);
+    }
+    return hostile_on;
+}
+
+void emu_hostile_enable(int on) { hostile_on = !!on; }
+
+void emu_check_set_handler(void (*fn)(const char *msg)) { check_handler = fn; }
+
+unsigned long emu_check_count(void) { return check_count; }
+
+size_t emu_storage_blocks(void) { return nblk; }
+
+static unsigned long cur_reserved_va;
+
+/* light: a page_get_flags check.  In a run of page_get_flags calls with no
+   other callback between them (a scan of the page flags: up to a million
+   calls for a full window), the checks run at the first 256 calls (entry
+   and exit), then at every 128th; the storage part (b) of a light check
+   runs only when the table is small, or every 1024th time.  Every other
+   callback, and exit, run the whole check. */
+static void check_run2(const char *phase, const char *cb, int light)
+{
+    char detail[512];
+    size_t done = 0, k;
+    static unsigned light_count;
+    static unsigned long light_run;
+
+    if (!emu_check_enabled()) {
+        return;
+    }
+    if (!light) {
+        light_run = 0;
+    } else if (++light_run > 512 && (light_run & 255) != 0) {
+        return;
+    }
+    check_count++;
+    if (cur_reserved_va && !emu_hostile_enabled()) {
+        unsigned long lo = (unsigned long)g2h(0), hi = lo + cur_reserved_va;
+        if (msync((void *)lo, cur_reserved_va, MS_ASYNC) != 0 &&
+            errno == ENOMEM) {
+            unsigned long a = 0, b = 0;
+            if (first_hole(lo, hi, &a, &b)) {
+                snprintf(detail, sizeof(detail),
+                         "host %#lx-%#lx, guest " TARGET_ABI_FMT_lx "-"
+                         TARGET_ABI_FMT_lx, a, b,
+                         (abi_ulong)(a - lo), (abi_ulong)(b - lo));
+            } else {
+                snprintf(detail, sizeof(detail), "window host %#lx-%#lx",
+                         lo, hi);
+            }
+            violation("hole in the reserved guest window", phase, cb, detail);
+        }
+    }
+    if (blk_dirty) {
+        plan_build();
+    }
+    if (!plan_n) {
+        return;
+    }
+    if (light && plan_n > 64 && (light_count++ % 1024) != 0) {
+        return;
+    }
+    /* process_vm_readv takes at most IOV_MAX remote iovecs per call */
+    for (k = 0; k < plan_n; ) {
+        size_t m = plan_n - k > 1024 ? 1024 : plan_n - k, want = 0, j;
+        struct iovec local;
+        ssize_t r;
+        for (j = k; j < k + m; j++) {
+            want += plan_remote[j].iov_len;
+        }
+        local.iov_base = plan_got + done;
+        local.iov_len = want;
+        r = process_vm_readv(getpid(), &local, 1, plan_remote + k, m, 0);
+        if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
+            /* not allowed here: read directly (a fault is a crash) */
+            size_t o = 0;
+            for (j = k; j < k + m; j++) {
+                memcpy(plan_got + done + o, plan_remote[j].iov_base,
+                       plan_remote[j].iov_len);
+                o += plan_remote[j].iov_len;
+            }
+            r = (ssize_t)want;
+        }
+        if (r < 0) {
+            r = 0;
+        }
+        if ((size_t)r < want) {
+            /* find the iovec that could not be read */
+            size_t o = 0;
+            for (j = k; j < k + m; j++) {
+                if (o + plan_remote[j].iov_len > (size_t)r) {
+                    break;
+                }
+                o += plan_remote[j].iov_len;
+            }
+            const struct emu_block *b = &blk[plan_blk[j]];
+            snprintf(detail, sizeof(detail),
+                     "%s at host %p-%p: %p is unmapped or unreadable",
+                     blk_kind_name[b->kind], (void *)b->p,
+                     (void *)(b->p + b->size), plan_remote[j].iov_base);
+            violation("the emulator's storage was unmapped or protected",
+                      phase, cb, detail);
+            return;
+        }
+        done += want;
+        k += m;
+    }
+    if (memcmp(plan_got, plan_expect, plan_bytes) != 0) {
+        size_t o = 0, j;
+        for (j = 0; j < plan_n; j++) {
+            size_t len = plan_remote[j].iov_len;
+            if (memcmp(plan_got + o, plan_expect + o, len) != 0) {
+                break;
+            }
+            o += len;
+        }
+        const struct emu_block *b = &blk[plan_blk[j < plan_n ? j : 0]];
+        snprintf(detail, sizeof(detail),
+                 "%s at host %p-%p: content at %p replaced "
+                 "(mapped over)",
+                 blk_kind_name[b->kind], (void *)b->p,
+                 (void *)(b->p + b->size),
+                 j < plan_n ? plan_remote[j].iov_base : NULL);
+        violation("the emulator's storage was overwritten", phase, cb,
+                  detail);
+    }
+}
+
+static void check_run(const char *phase, const char *cb)
+{
+    check_run2(phase, cb, 0);
+}
+
+void emu_check(const char *where)
+{
+    check_run("at", where);
+}
+
+static void check_at_exit(void)
+{
+    check_run("at", "exit");
+}
+
+/* Hostile mode: map decoy blocks into the holes the kernel could use. */
+static void place_decoy(unsigned long a, unsigned long b)
+{
+    size_t rp = real_page();
+    unsigned long len;
+    void *p;
+    a = (a + rp - 1) & ~(unsigned long)(rp - 1);
+    b &= ~(unsigned long)(rp - 1);
+    if (a >= b) {
+        return;
+    }
+    len = b - a;
+    if (len > 32768) {
+        len = 32768;
+    }
+    p = mmap((void *)a, len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) {
+        return;
+    }
+    if (p != (void *)a) {       /* an old kernel ignored NOREPLACE */
+        munmap(p, len);
+        return;
+    }
+    blk_arm(p, len, BLK_DECOY);
+    blk_register(p, len, BLK_DECOY);
+}
+
+static int host_page_live(unsigned long host_addr)
+{
+    unsigned long hp = host_addr & qemu_host_page_mask;
+    abi_ulong g, gend;
+    unsigned long gb = (unsigned long)g2h(0);
+    if (hp < gb) {
+        return 0;
+    }
+    g = (abi_ulong)(hp - gb);
+    gend = g + (abi_ulong)qemu_host_page_size;
+    for (; g != gend; g += TARGET_PAGE_SIZE) {
+        PageDesc *p = page_find_alloc(g >> TARGET_PAGE_BITS, 0);
+        if (p && p->flags) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void hostile_fill(void)
+{
+    unsigned long gb = (unsigned long)g2h(0);
+    unsigned long lo, hi, cur;
+    int big = qemu_host_page_size > real_page();
+    FILE *f;
+    char line[512];
+    struct { unsigned long a, b; } gaps[256];
+    int ng = 0, i;
+
+    if (cur_reserved_va) {
+        lo = gb;
+        hi = gb + cur_reserved_va;
+    } else if (big) {
+        lo = gb;
+        hi = (unsigned long)-1;
+#if TARGET_VIRT_ADDR_SPACE_BITS < HOST_LONG_BITS
+        hi = gb + (1ul << TARGET_VIRT_ADDR_SPACE_BITS);
+#endif
+    } else {
+        return;
+    }
+    f = fopen("/proc/self/maps", "r");
+    if (!f) {
+        return;
+    }
+    cur = lo;
+    while (fgets(line, sizeof(line), f) && ng < 256) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx", &a, &b) != 2 || b <= cur) {
+            continue;
+        }
+        if (a >= hi) {
+            break;
+        }
+        if (a > cur) {
+            gaps[ng].a = cur;
+            gaps[ng].b = a;
+            ng++;
+        }
+        cur = b;
+    }
+    fclose(f);
+    if (cur_reserved_va && cur < hi && ng < 256) {
+        gaps[ng].a = cur;
+        gaps[ng].b = hi;
+        ng++;
+    }
+    for (i = 0; i < ng; i++) {
+        unsigned long a = gaps[i].a, b = gaps[i].b;
+        if (cur_reserved_va) {
+            place_decoy(a, b);
+            continue;
+        }
+        /* no window: only the unmapped parts of live host pages */
+        if ((a & ~qemu_host_page_mask) && host_page_live(a)) {
+            unsigned long e = (a & qemu_host_page_mask) + qemu_host_page_size;
+            place_decoy(a, e < b ? e : b);
+        }
+        if ((b & ~qemu_host_page_mask) && host_page_live(b - 1) &&
+            (b & qemu_host_page_mask) > a) {
+            place_decoy(b & qemu_host_page_mask, b);
+        }
+    }
+}
+
+/* QEMU allocates at page_set_flags even when clearing, and the rest of the
+   emulator maps memory at any time: one more mmap(NULL) per call, the
+   oldest of a small ring released after the new one is mapped. */
+static void churn(void)
+{
+    void *old = churn_ring[churn_next];
+    churn_ring[churn_next] = emu_alloc(sizeof(PageDesc) * V_L2_SIZE,
+                                       BLK_CHURN);
+    churn_next = (churn_next + 1) % CHURN_RING;
+    if (old) {
+        blk_release_ptr(old);
+    }
 }
 
 int page_get_flags(target_ulong address)
 {
     PageDesc *p;
+    int r;
 
     emu_page_get_flags_calls++;
+    check_run2("entering", "page_get_flags", 1);
     p = page_find_alloc(address >> TARGET_PAGE_BITS, 0);
-    return p ? p->flags : 0;
+    r = p ? (int)p->flags : 0;
+    check_run2("leaving", "page_get_flags", 1);
+    return r;
 }
 
 void page_set_flags(target_ulong start, target_ulong end, int flags)
 {
     target_ulong addr, len;
+    char cb[128];
 
     emu_page_set_flags_calls++;
+    snprintf(cb, sizeof(cb), "page_set_flags(" TARGET_FMT_lx ", "
+             TARGET_FMT_lx ", %#x)", start, end, flags);
+    check_run("entering", cb);
     /* translate-all.c:1792: "This function should never be called with
        addresses outside the guest address space." */
 #if TARGET_ABI_BITS > L1_MAP_ADDR_SPACE_BITS
@@ -126,6 +752,13 @@ void page_set_flags(target_ulong start, target_ulong end, int flags)
 #endif
     if (!(start < end)) {
         emu_die("page_set_flags: assertion `start < end' failed");
+    }
+
+    if (emu_check_enabled() || emu_hostile_enabled()) {
+        if (emu_hostile_enabled()) {
+            hostile_fill();
+        }
+        churn();
     }
 
     start = start & TARGET_PAGE_MASK;
@@ -141,7 +774,8 @@ void page_set_flags(target_ulong start, target_ulong end, int flags)
         target_ulong pages = len >> TARGET_PAGE_BITS;
         target_ulong n = in_leaf < pages ? in_leaf : pages, i;
         /* Clearing a page that has no descriptor changes nothing
-           observable, so do not allocate for it (keeps big munmaps cheap). */
+           observable, so do not allocate for it (keeps big munmaps cheap;
+           churn() above stands for QEMU's allocation there). */
         PageDesc *p = page_find_alloc(index, flags != 0);
         if (p) {
             for (i = 0; i < n; i++) {
@@ -151,6 +785,7 @@ void page_set_flags(target_ulong start, target_ulong end, int flags)
         addr += n << TARGET_PAGE_BITS;
         len -= n << TARGET_PAGE_BITS;
     }
+    check_run("leaving", cb);
 }
 
 static void free_level(void *p, int level)
@@ -164,7 +799,7 @@ static void free_level(void *p, int level)
             free_level(((void **)p)[i], level - 1);
         }
     }
-    free(p);
+    blk_release_ptr(p);
 }
 
 void emu_flags_reset(void)
@@ -173,6 +808,19 @@ void emu_flags_reset(void)
     for (i = 0; i < V_L1_SIZE; i++) {
         free_level(l1_map[i], V_LEVELS);
         l1_map[i] = NULL;
+    }
+}
+
+/* All emulator storage, decoys and churn included (emu_init). */
+static void emu_storage_reset(void)
+{
+    unsigned i;
+    emu_flags_reset();
+    for (i = 0; i < CHURN_RING; i++) {
+        churn_ring[i] = NULL;
+    }
+    while (nblk) {
+        blk_release(nblk - 1);
     }
 }
 
@@ -247,7 +895,11 @@ static size_t tb_log_len, tb_log_cap;
 void tb_invalidate_phys_range(tb_page_addr_t start, tb_page_addr_t end,
                               int is_cpu_write_access)
 {
+    char cb[96];
     (void)is_cpu_write_access;
+    snprintf(cb, sizeof(cb), "tb_invalidate_phys_range(" TARGET_ABI_FMT_lx
+             ", " TARGET_ABI_FMT_lx ")", start, end);
+    check_run("entering", cb);
     if (tb_log_len == tb_log_cap) {
         tb_log_cap = tb_log_cap ? tb_log_cap * 2 : 64;
         tb_log = realloc(tb_log, tb_log_cap * sizeof(*tb_log));
@@ -258,6 +910,7 @@ void tb_invalidate_phys_range(tb_page_addr_t start, tb_page_addr_t end,
     tb_log[tb_log_len].start = start;
     tb_log[tb_log_len].end = end;
     tb_log_len++;
+    check_run("leaving", cb);
 }
 
 size_t emu_tb_count(void) { return tb_log_len; }
@@ -325,13 +978,18 @@ static unsigned long init_guest_space(unsigned long host_start,
 }
 #endif
 
-static unsigned long cur_reserved_va;
-
 void emu_init(const struct emu_options *o)
 {
     FILE *fp;
 
-    emu_flags_reset();
+    emu_storage_reset();
+    {
+        static int exit_check_armed;
+        if (!exit_check_armed) {
+            exit_check_armed = 1;
+            atexit(check_at_exit);
+        }
+    }
     emu_tb_reset();
     emu_page_get_flags_calls = emu_page_set_flags_calls = 0;
 

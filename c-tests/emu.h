@@ -73,4 +73,28 @@ unsigned char emu_file_byte(size_t i);
    the raw wait status of the child. */
 int emu_run_child(int (*fn)(void *), void *arg);
 
+/* ---- the emulator-storage invariant checker (see emu.c) ----
+ *
+ * The page-table storage is allocated like QEMU 2.3's (mmap(NULL) at
+ * page_set_flags time).  At the entry and exit of every callback the
+ * checker verifies that, under reserved_va, the guest window has no hole,
+ * and that every block the emulator mapped is still mapped and intact.  On
+ * by default in the C tests of the Rust library (IMPL_RUST; off with the
+ * original mmap.c, which breaks it itself); EMU_CHECK=0/1 overrides.  EMU_HOSTILE=1: at each
+ * page_set_flags the emulator maps blocks into the window's holes (and the
+ * unmapped parts of live host pages), so a library leaving a hole destroys
+ * emulator memory, as in the real QEMU.  A violation prints a line starting
+ * "emu: INVARIANT VIOLATED" and aborts, or calls the handler if one is set. */
+int emu_check_enabled(void);
+void emu_check_enable(int on);
+int emu_hostile_enabled(void);
+void emu_hostile_enable(int on);
+void emu_check_set_handler(void (*fn)(const char *msg));
+/* run the checks now ("at <where>") */
+void emu_check(const char *where);
+/* number of checks run so far */
+unsigned long emu_check_count(void);
+/* number of storage blocks the emulator has mapped */
+size_t emu_storage_blocks(void);
+
 #endif /* EMU_H */

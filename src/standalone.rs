@@ -150,9 +150,13 @@ fn table() -> std::sync::MutexGuard<'static, PageTable> {
 #[no_mangle]
 pub extern "C" fn page_get_flags(address: target_ulong) -> c_int {
     GET_CALLS.fetch_add(1, Relaxed);
+    let name = || format!("page_get_flags({:#x})", address as u64);
+    storage::check("entering", &name, true);
     // QEMU looks pages up by `address >> TARGET_PAGE_BITS` narrowed to tb_page_addr_t.
     let page = (address as u64 >> TARGET_PAGE_BITS) as tb_page_addr_t as u64;
-    table().get(page)
+    let flags = table().get(page);
+    storage::check("leaving", &name, true);
+    flags
 }
 
 /// `void page_set_flags(target_ulong start, target_ulong end, int flags)`.
@@ -160,6 +164,8 @@ pub extern "C" fn page_get_flags(address: target_ulong) -> c_int {
 pub extern "C" fn page_set_flags(start: target_ulong, end: target_ulong, flags: c_int) {
     SET_CALLS.fetch_add(1, Relaxed);
     let (start, end) = (start as u64, end as u64);
+    let name = || format!("page_set_flags({start:#x}, {end:#x}, {flags:#x})");
+    storage::check("entering", &name, false);
     if TARGET_ABI_BITS > TARGET_VIRT_ADDR_SPACE_BITS && end >= 1u64 << TARGET_VIRT_ADDR_SPACE_BITS {
         crate::fatal(&format!(
             "page_set_flags: assertion end < (1 << TARGET_VIRT_ADDR_SPACE_BITS) failed (end {end:#x})"
@@ -178,7 +184,9 @@ pub extern "C" fn page_set_flags(start: target_ulong, end: target_ulong, flags: 
     } else {
         flags
     };
+    storage::on_set_flags(first, last, flags);
     table().set(first, last, flags);
+    storage::check("leaving", &name, false);
 }
 
 /// `void tb_invalidate_phys_range(tb_page_addr_t start, tb_page_addr_t end, int)`.
@@ -189,11 +197,331 @@ pub extern "C" fn tb_invalidate_phys_range(
     _is_cpu_write_access: c_int,
 ) {
     TB_CALLS.fetch_add(1, Relaxed);
+    let name = || {
+        format!(
+            "tb_invalidate_phys_range({:#x}, {:#x})",
+            start as u64, end as u64
+        )
+    };
+    storage::check("entering", &name, false);
     let cb = TB_CALLBACK.load(Relaxed);
     if cb != 0 {
         // SAFETY: only `set_tb_callback` stores a value here, and it stores a `TbCallback`.
         let f: TbCallback = unsafe { std::mem::transmute::<usize, TbCallback>(cb) };
         f(start, end);
+    }
+    storage::check("leaving", &name, false);
+}
+
+/// The emulator's storage, allocated the way QEMU 2.3 allocates its page table, and the
+/// invariant checker.
+///
+/// QEMU 2.3's `page_set_flags` gets its page-table levels from `mmap(NULL, ..)`
+/// (translate-all.c `page_find_alloc`), so any emulator callback may map new host memory
+/// wherever the kernel likes, including a hole the library left in the reserved guest
+/// window; a later `MAP_FIXED` re-reservation or unmap by the library then destroys it.
+/// The standalone page table itself is range-based, so this module stands for QEMU's
+/// allocations: at every `page_set_flags` one 32 KiB block (the size of a QEMU 2.3 leaf:
+/// 1024 `PageDesc`s of 32 bytes) from `mmap(NULL, ..)`, kept in a ring of four, and one per
+/// 4 MiB leaf of guest space the first time it gets flags (as QEMU allocates a leaf),
+/// kept until [`init`](super::init) or [`reset`](super::reset).
+///
+/// The checker, on by default in standalone builds without the `preload` feature
+/// (`QEMU_USER_MMAP_CHECK=0`/`1` or [`set_checks`] override), runs at the entry and exit
+/// of every callback (`page_get_flags`, `page_set_flags`, `tb_invalidate_phys_range`) and
+/// aborts with a message starting `INVARIANT VIOLATED` when (a) under `reserved_va` the
+/// guest window has a hole (`msync(MS_ASYNC)` fails with `ENOMEM` over unmapped memory),
+/// or (b) a block is no longer mapped and readable, or its canaries (first and last real
+/// page) changed, as when the library mapped over it. Long runs of `page_get_flags` (a
+/// scan of a whole window) are sampled: the first 512 calls, then every 256th.
+pub mod storage {
+    use std::collections::{BTreeMap, VecDeque};
+    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+    use std::sync::{Mutex, MutexGuard};
+
+    use crate::guest::HostAddr;
+
+    /// Bytes of one block: a QEMU 2.3 leaf (`V_L2_SIZE` 1024 descriptors of 32 bytes).
+    pub const BLOCK_BYTES: u64 = 32 * 1024;
+    const CHURN_RING: usize = 4;
+    /// Guest pages per QEMU leaf.
+    const LEAF_PAGES_BITS: u32 = 10;
+    /// At most this many leaves are allocated for one `page_set_flags` call.
+    const MAX_LEAVES_PER_CALL: u64 = 4096;
+
+    #[derive(Clone, Copy, Debug)]
+    struct Block {
+        addr: u64,
+        kind: &'static str,
+    }
+
+    struct Storage {
+        leaves: BTreeMap<u64, Block>,
+        churn: VecDeque<Block>,
+    }
+
+    static STORAGE: Mutex<Storage> = Mutex::new(Storage {
+        leaves: BTreeMap::new(),
+        churn: VecDeque::new(),
+    });
+    /// 0: not decided yet, 1: off, 2: on.
+    static MODE: AtomicU8 = AtomicU8::new(0);
+    static CHECKS: AtomicU64 = AtomicU64::new(0);
+    static LIGHT_RUN: AtomicU64 = AtomicU64::new(0);
+
+    fn storage() -> MutexGuard<'static, Storage> {
+        STORAGE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Turns the checker on or off.
+    pub fn set_checks(on: bool) {
+        MODE.store(if on { 2 } else { 1 }, Relaxed);
+    }
+
+    /// Whether the checker runs (and the QEMU-like allocations are made).
+    pub fn checks_enabled() -> bool {
+        match MODE.load(Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                let on = match std::env::var("QEMU_USER_MMAP_CHECK") {
+                    Ok(v) if !v.is_empty() => v != "0",
+                    _ => !cfg!(feature = "preload"),
+                };
+                set_checks(on);
+                on
+            }
+        }
+    }
+
+    /// How many checks ran since start-up.
+    pub fn check_count() -> u64 {
+        CHECKS.load(Relaxed)
+    }
+
+    /// How many storage blocks are mapped now.
+    pub fn blocks() -> usize {
+        let s = storage();
+        s.leaves.len() + s.churn.len()
+    }
+
+    fn canary(at: u64) -> u64 {
+        0xc0ff_ee5e_ed5a_17ed ^ at
+    }
+
+    fn real_page() -> u64 {
+        // SAFETY: sysconf has no preconditions.
+        (unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64).max(1)
+    }
+
+    /// The two canary addresses of a block: its first and its last real page.
+    fn canary_spots(b: &Block) -> [u64; 2] {
+        [
+            b.addr,
+            b.addr + (BLOCK_BYTES - 1) / real_page() * real_page(),
+        ]
+    }
+
+    /// `ALLOC(P, SIZE)` of translate-all.c: `mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+    /// MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)`.
+    fn alloc(kind: &'static str) -> Option<Block> {
+        let p = crate::host::mmap(
+            HostAddr(0),
+            BLOCK_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+        .ok()?;
+        let b = Block { addr: p.0, kind };
+        for at in canary_spots(&b) {
+            // SAFETY: `at` is 8-byte aligned inside the fresh, writable, private mapping
+            // just created above, which nothing else knows of yet.
+            unsafe { std::ptr::write(at as *mut u64, canary(at)) };
+        }
+        Some(b)
+    }
+
+    fn release(b: &Block) {
+        // Best effort: the emulator releasing its own block.
+        let _ = crate::host::munmap(HostAddr(b.addr), BLOCK_BYTES);
+    }
+
+    /// What `page_set_flags(first page, end page, flags)` allocates: the churn block, and
+    /// the leaves of pages getting flags for the first time.
+    pub(super) fn on_set_flags(first: u64, end: u64, flags: i32) {
+        if !checks_enabled() {
+            return;
+        }
+        let mut s = storage();
+        if let Some(b) = alloc("page_set_flags allocation") {
+            s.churn.push_back(b);
+        }
+        if s.churn.len() > CHURN_RING {
+            if let Some(old) = s.churn.pop_front() {
+                release(&old);
+            }
+        }
+        if flags == 0 || first >= end {
+            return;
+        }
+        let (lo, hi) = (first >> LEAF_PAGES_BITS, (end - 1) >> LEAF_PAGES_BITS);
+        let leaves: Vec<u64> = if hi - lo < MAX_LEAVES_PER_CALL {
+            (lo..=hi).collect()
+        } else {
+            vec![lo, hi]
+        };
+        for leaf in leaves {
+            if let std::collections::btree_map::Entry::Vacant(e) = s.leaves.entry(leaf) {
+                if let Some(b) = alloc("page-table leaf") {
+                    e.insert(b);
+                }
+            }
+        }
+    }
+
+    /// Releases every block (init, reset).
+    pub(super) fn clear() {
+        let mut s = storage();
+        for b in s.leaves.values().chain(s.churn.iter()) {
+            release(b);
+        }
+        s.leaves.clear();
+        s.churn.clear();
+    }
+
+    fn violation(phase: &str, callback: &str, what: &str) -> ! {
+        crate::fatal(&format!(
+            "standalone emulator: INVARIANT VIOLATED {phase} {callback}: {what}"
+        ))
+    }
+
+    /// Runs the checks; `light` for `page_get_flags` (sampled in long runs).
+    pub(super) fn check(phase: &str, callback: &dyn Fn() -> String, light: bool) {
+        if !checks_enabled() {
+            return;
+        }
+        if !light {
+            LIGHT_RUN.store(0, Relaxed);
+        } else {
+            let run = LIGHT_RUN.fetch_add(1, Relaxed) + 1;
+            if run > 512 && run % 256 != 0 {
+                return;
+            }
+        }
+        CHECKS.fetch_add(1, Relaxed);
+        let (base, reserved) = super::window();
+        if reserved != 0
+            && crate::host::msync(HostAddr(base), reserved, libc::MS_ASYNC)
+                .is_err_and(|e| e.0 == libc::ENOMEM)
+        {
+            let hole = first_hole(base, base.saturating_add(reserved));
+            violation(
+                phase,
+                &callback(),
+                &format!(
+                    "hole in the reserved guest window ({})",
+                    match hole {
+                        Some((a, b)) =>
+                            format!("host {a:#x}-{b:#x}, guest {:#x}-{:#x}", a - base, b - base),
+                        None => format!("window host {base:#x}+{reserved:#x}"),
+                    }
+                ),
+            );
+        }
+        let s = storage();
+        let blocks: Vec<Block> = s.leaves.values().chain(s.churn.iter()).copied().collect();
+        drop(s);
+        for chunk in blocks.chunks(512) {
+            let spots: Vec<(u64, &Block)> = chunk
+                .iter()
+                .flat_map(|b| canary_spots(b).map(|at| (at, b)))
+                .collect();
+            let remote: Vec<libc::iovec> = spots
+                .iter()
+                .map(|&(at, _)| libc::iovec {
+                    iov_base: at as *mut libc::c_void,
+                    iov_len: 8,
+                })
+                .collect();
+            let mut got = vec![0u64; spots.len()];
+            let local = libc::iovec {
+                iov_base: got.as_mut_ptr().cast(),
+                iov_len: got.len() * 8,
+            };
+            // SAFETY: `local` describes `got`, a live buffer of exactly `iov_len` bytes;
+            // the remote iovecs are only read, by the kernel, which reports unreadable
+            // memory as a short count or EFAULT instead of faulting.
+            let n = unsafe {
+                libc::process_vm_readv(
+                    libc::getpid(),
+                    &local,
+                    1,
+                    remote.as_ptr(),
+                    remote.len() as libc::c_ulong,
+                    0,
+                )
+            };
+            if n < 0 && matches!(crate::host::Errno::last().0, libc::ENOSYS | libc::EPERM) {
+                return; // not allowed here: no storage check
+            }
+            let read = (n.max(0) as usize) / 8;
+            if read < spots.len() {
+                let (at, b) = spots[read];
+                violation(
+                    phase,
+                    &callback(),
+                    &format!(
+                        "the emulator's storage was unmapped or protected ({} at host \
+                         {:#x}-{:#x}: {at:#x} is unreadable)",
+                        b.kind,
+                        b.addr,
+                        b.addr + BLOCK_BYTES
+                    ),
+                );
+            }
+            for (i, &(at, b)) in spots.iter().enumerate() {
+                if got[i] != canary(at) {
+                    violation(
+                        phase,
+                        &callback(),
+                        &format!(
+                            "the emulator's storage was overwritten ({} at host \
+                             {:#x}-{:#x}: content at {at:#x} replaced, mapped over)",
+                            b.kind,
+                            b.addr,
+                            b.addr + BLOCK_BYTES
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The first unmapped range inside `[lo, hi)`, from `/proc/self/maps`.
+    fn first_hole(lo: u64, hi: u64) -> Option<(u64, u64)> {
+        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        let mut cur = lo;
+        for line in maps.lines() {
+            let range = line.split_whitespace().next()?;
+            let (a, b) = range.split_once('-')?;
+            let (a, b) = (
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            );
+            if b <= cur {
+                continue;
+            }
+            if a > cur {
+                return Some((cur, a.min(hi)));
+            }
+            cur = b;
+            if cur >= hi {
+                return None;
+            }
+        }
+        (cur < hi).then_some((cur, hi))
     }
 }
 
@@ -257,6 +585,8 @@ pub fn init(config: &Config) -> Result<(), InitError> {
     }
     .max(TARGET_PAGE_SIZE as u64);
 
+    // The emulator's own blocks go before a reservation may land over them.
+    storage::clear();
     #[cfg(qum_guest_base)]
     let base = if config.reserved_va != 0 {
         let aligned = (config.guest_base + size - 1) & !(size - 1);
@@ -330,6 +660,7 @@ pub fn init(config: &Config) -> Result<(), InitError> {
 /// when the host refuses the new reservation.
 pub fn reset() -> Result<(), InitError> {
     let _guard = crate::lock::Guard::new();
+    storage::clear();
     let emu = crate::emulator::Emulator::current();
     let window = emu.window;
     let mut result = Ok(());
