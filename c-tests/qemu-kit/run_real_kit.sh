@@ -156,10 +156,11 @@ check_tree() {
 
 # make_again NAME BUILD: a second make relinks nothing and rebuilds nothing.
 make_again() {
-    local name=$1 b=$2
-    (cd "$b" && MAKEFLAGS="-j$JOBS" make) > "$work/$name.again.log" 2>&1 || { bad "$name: second make failed"; return; }
-    grep -Eq '  (LINK|GEN|CC) |cargo build' "$work/$name.again.log" \
-        && bad "$name: a second make with nothing changed did work: $(grep -E '  (LINK|GEN|CC) |cargo build' "$work/$name.again.log" | head -n 5)" \
+    local name=$1 b=$2 log
+    log=$work/again-${name//[^a-z0-9]/}.log
+    (cd "$b" && MAKEFLAGS="-j$JOBS" make) > "$log" 2>&1 || { bad "$name: second make failed"; return; }
+    grep -Eq '  (LINK|GEN|CC) |cargo build' "$log" \
+        && bad "$name: a second make with nothing changed did work: $(grep -E '  (LINK|GEN|CC) |cargo build' "$log" | head -n 5)" \
         || ok "$name: a second make with nothing changed relinks nothing"
 }
 
