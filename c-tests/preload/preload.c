@@ -17,8 +17,8 @@
  *                                    "<exe> pagesize=N mmap=.. munmap=.. mprotect=.. mremap=..
  *                                    msync=.. raw=.. foreign=.. leftover=.. filled=.." (raw:
  *                                    calls sent straight to the kernel, before initialisation
- *                                    or from inside a wrapper; foreign, leftover, filled: page
- *                                    table fix-ups, below). Nothing when no call was seen.
+ *                                    or from inside a wrapper; foreign, leftover, filled,
+ *                                    kept: fix-ups, below). Nothing when no call was seen.
  *   QEMU_USER_MMAP_PRELOAD_LOG=F     append one line per call (and per fix-up) to the file F:
  *                                    "<tid> <call> <args...> = <result> [errno <e>]" in hex.
  *
@@ -27,7 +27,8 @@
  *      is already inside a wrapper (the library's own allocations, a signal handler that
  *      interrupted a wrapper), the call goes straight to the kernel (syscall(2)): the library
  *      is built with the `preload` feature, whose host calls are raw system calls too, so
- *      nothing here ever recurses into these symbols.
+ *      nothing here ever recurses into these symbols (they go through qum_host_syscall,
+ *      see below).
  *   2. The arguments are converted the way QEMU 2.3's syscall layer converts a guest's: the
  *      mmap flags go through its table (only SHARED, PRIVATE, FIXED, ANONYMOUS, GROWSDOWN,
  *      DENYWRITE, EXECUTABLE, LOCKED and NORESERVE survive, plus MAP_FIXED_NOREPLACE, which
@@ -53,8 +54,10 @@
  * exactly as QEMU would (free, its own) and releases them as QEMU would. Where such a host
  * page is only partly mapped (glibc's thread stacks start on any 4 KiB boundary), its holes
  * get an inaccessible reservation first ("filled"), since QEMU's host pages are always
- * wholly mapped (see fill_holes). At any page size, mprotect, msync and mremap of foreign
- * memory describe it to the library first (see adopt_range), as Linux accepts them.
+ * wholly mapped (see fill_holes). The library's union protection of such a host page leaves
+ * the foreign pages in it as they are ("kept", see qum_host_syscall). At any page size,
+ * mprotect, msync and mremap of foreign memory describe it to the library first (see
+ * adopt_range), as Linux accepts them.
  *
  * Copyright (c) 2003 Fabrice Bellard (the design of linux-user/mmap.c); GPL-2.0-or-later.
  */
