@@ -18,7 +18,8 @@
 //! to a bare reservation between them. The checks avoid per-byte loops (the
 //! harness is instrumented too): flags and host protections are laid out in
 //! byte vectors compared with `memcmp`, the host mappings are read with the
-//! `PROCMAP_QUERY` ioctl (Linux 6.11+; `/proc/self/maps` otherwise), and
+//! `PROCMAP_QUERY` ioctl (Linux 6.11+; `/proc/self/maps` otherwise, or with
+//! `QUM_FUZZ_PROC_MAPS` set in the environment), and
 //! contents are compared page by page against reference pages.
 
 #![allow(clippy::unnecessary_cast)]
@@ -102,6 +103,9 @@ fn env(host_page: u64) -> &'static Env {
         // SAFETY: opening a procfs file read-only.
         let maps_fd = unsafe { libc::open(c"/proc/self/maps".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         assert!(maps_fd >= 0);
+        if std::env::var_os("QUM_FUZZ_PROC_MAPS").is_some() {
+            NO_QUERY.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         Env { region, base, host_page: hp, real, fd, data, maps_fd }
     });
     assert_eq!(
@@ -136,10 +140,13 @@ struct ProcmapQuery {
 const PROCMAP_QUERY: c_ulong = 0xC068_6611;
 const PROCMAP_QUERY_COVERING_OR_NEXT_VMA: u64 = 0x10;
 
+/// Set when the kernel has no `PROCMAP_QUERY` (or `QUM_FUZZ_PROC_MAPS` is set in
+/// the environment): `/proc/self/maps` is parsed instead.
+static NO_QUERY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The host mappings meeting `[lo, hi)`: `(start, end, prot)`, in address order.
 fn host_maps(env: &Env, lo: u64, hi: u64, out: &mut Vec<(u64, u64, u8)>) {
     out.clear();
-    static NO_QUERY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !NO_QUERY.load(std::sync::atomic::Ordering::Relaxed) {
         let mut a = lo;
         while a < hi {
