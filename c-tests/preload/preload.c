@@ -420,10 +420,39 @@ static void adopt_range(uintptr_t a, size_t len)
 
 /* After a call: target pages in [a, b) that are mapped but belong to no mapping of the
  * program are the library's leftovers. */
+/* The ranges the library unmapped (and mapped) during the current call, in order (its host
+ * munmap and mmap calls, seen by qum_host_syscall): a page last unmapped by the library
+ * and mapped after the call is someone else's, mapped concurrently, not a leftover. */
+#define MAX_HOST_EVENTS 16
+static __thread struct {
+    int n, overflow;
+    uintptr_t a[MAX_HOST_EVENTS], b[MAX_HOST_EVENTS];
+    char unmapped[MAX_HOST_EVENTS];
+} host_events __attribute__((tls_model("initial-exec")));
+
+static void note_host_event(uintptr_t a, uintptr_t len, int unmapped)
+{
+    if (host_events.n == MAX_HOST_EVENTS) {
+        host_events.overflow = 1;
+        return;
+    }
+    host_events.a[host_events.n] = a;
+    host_events.b[host_events.n] = a + len;
+    host_events.unmapped[host_events.n++] = (char)unmapped;
+}
+
+static int was_released(uintptr_t p)
+{
+    if (host_events.overflow) return 1; /* not known: not a leftover (safe: kept in use) */
+    for (int i = host_events.n - 1; i >= 0; i--)
+        if (p >= host_events.a[i] && p < host_events.b[i]) return host_events.unmapped[i];
+    return 0;
+}
+
 static void mark_leftovers(uintptr_t a, uintptr_t b)
 {
     for (uintptr_t p = a; p < b && p >= a; p += TPS) {
-        if (!describable(p)) continue;
+        if (!describable(p) || was_released(p)) continue;
         if (page_get_flags(p) == 0 && page_mapped(p)) {
             page_set_flags(p, p + TPS, TOOL_LEFTOVER);
             count(C_LEFTOVER);
@@ -492,7 +521,14 @@ long qum_host_syscall(long nr, ...)
     long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
     va_end(ap);
     if (nr == SYS_mprotect && keep.n) return host_mprotect((uintptr_t)a1, (size_t)a2, a3);
-    return syscall(nr, a1, a2, a3, a4, a5, a6);
+    long r = syscall(nr, a1, a2, a3, a4, a5, a6);
+    if (inside && nr == SYS_munmap && r == 0) note_host_event((uintptr_t)a1, (uintptr_t)a2, 1);
+    if (inside && nr == SYS_mmap && r != -1) note_host_event((uintptr_t)r, (uintptr_t)a2, 0);
+    if (inside && nr == SYS_mremap && r != -1) {
+        if (r != a1) note_host_event((uintptr_t)a1, (uintptr_t)a2, 1);
+        note_host_event((uintptr_t)r, (uintptr_t)a3, 0);
+    }
+    return r;
 }
 
 /* The host-page window around [start, start + len) for a call that fragments. */
@@ -556,6 +592,7 @@ static int enter(void)
     inside = 1;
     mmap_lock();
     keep.n = 0;
+    host_events.n = host_events.overflow = 0;
     return 1;
 }
 

@@ -306,6 +306,56 @@ static void test_stack_guard_neighbours(void)
     unlink(path);
 }
 
+/* The JVM's pattern under load: threads come and go (glibc maps and unmaps their stacks
+ * behind the tool's back, concurrently, at any 4 KiB boundary) while each new thread maps
+ * and protects guard pages at the bottom of its own stack. A new thread's stack can land in
+ * a hole of the host page another thread is working on; its TLS (set up by glibc before the
+ * thread runs) must survive. */
+static __thread int tls_canary = 0x5eed;
+static void *guard_thread(void *arg)
+{
+    (void)arg;
+    int bad = tls_canary != 0x5eed;
+    pthread_attr_t at;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &at) != 0) return (void *)1;
+    pthread_attr_getstack(&at, &lo, &size);
+    pthread_attr_destroy(&at);
+    unsigned char *g = mmap(lo, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (g != lo) bad |= 2;
+    else if (mprotect(g, 4 * 4096, PROT_NONE) != 0) bad |= 4;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d %s", tls_canary, "x");
+    bad |= (strcmp(buf, "24301 x") != 0) << 3;
+    bad |= (tls_canary != 0x5eed) << 4;
+    if (g == lo && mprotect(g, 4 * 4096, PROT_READ | PROT_WRITE) != 0) bad |= 32;
+    return (void *)(uintptr_t)bad;
+}
+
+static void test_thread_guards(void)
+{
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setguardsize(&at, 0); /* as the JVM asks for its Java threads */
+    int bad = 0;
+    for (int round = 0; round < 320; round++) {
+        /* Growing sizes (mostly not multiples of 64 KiB): no stack comes from glibc's cache,
+         * which unmaps the oldest ones as it fills up. */
+        pthread_attr_setstacksize(&at, 256 * 1024 + (size_t)(3 + round) * 4096);
+        pthread_t t[12];
+        int made = 0;
+        for (int i = 0; i < 12; i++) made += pthread_create(&t[made], &at, guard_thread, NULL) == 0;
+        for (int i = 0; i < made; i++) {
+            void *r;
+            pthread_join(t[i], &r);
+            if (r) bad = (int)(uintptr_t)r;
+        }
+    }
+    pthread_attr_destroy(&at);
+    CHECK(bad == 0);
+}
+
 /* mprotect, msync and mremap of memory mapped behind the tool's back (glibc's large malloc
  * chunks, dlopen, anything mapped before the tool was initialised): Linux accepts them. */
 static void test_foreign_calls(void)
@@ -460,6 +510,7 @@ int main(int argc, char **argv)
         {"stack_guard", test_stack_guard},
         {"stack_guard_neighbours", test_stack_guard_neighbours},
         {"foreign_calls", test_foreign_calls},
+        {"thread_guards", test_thread_guards},
         {"threads_fork_signals", test_threads_fork_signals},
     };
     int ran = 0;
