@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,8 +208,10 @@ static void blk_arm(unsigned char *p, size_t size, int kind)
 /* translate-all.c's ALLOC(P, SIZE) for user mode, plus the registry. */
 static void *emu_alloc(size_t size, int kind)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* the system call itself: the reliability suite's fault injection
+       (--wrap=mmap) is for the library's calls, not the emulator's */
+    void *p = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         /* QEMU 2.3 does not check; it would crash on the first store. */
         emu_die("page table allocation: mmap failed");
@@ -218,9 +221,18 @@ static void *emu_alloc(size_t size, int kind)
     return p;
 }
 
+/* ranges of released blocks, for emu_storage_touches */
+#define RELEASED_LOG 4096
+static struct { unsigned long lo, hi; } released_log[RELEASED_LOG];
+static size_t released_n;
+
 static void blk_release(size_t i)
 {
-    munmap(blk[i].p, blk[i].size);
+    released_log[released_n % RELEASED_LOG].lo = (unsigned long)blk[i].p;
+    released_log[released_n % RELEASED_LOG].hi =
+        (unsigned long)blk[i].p + blk[i].size;
+    released_n++;
+    syscall(SYS_munmap, blk[i].p, blk[i].size);
     free(blk[i].shadow);
     blk[i] = blk[--nblk];
     blk_dirty = 1;
@@ -462,6 +474,23 @@ void emu_check_set_handler(void (*fn)(const char *msg)) { check_handler = fn; }
 unsigned long emu_check_count(void) { return check_count; }
 
 size_t emu_storage_blocks(void) { return nblk; }
+
+int emu_storage_touches(unsigned long lo, unsigned long hi)
+{
+    size_t i, n = released_n < RELEASED_LOG ? released_n : RELEASED_LOG;
+    for (i = 0; i < nblk; i++) {
+        unsigned long a = (unsigned long)blk[i].p, b = a + blk[i].size;
+        if (a < hi && b > lo) {
+            return 1;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (released_log[i].lo < hi && released_log[i].hi > lo) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static unsigned long cur_reserved_va;
 

@@ -96,5 +96,8 @@ void emu_check(const char *where);
 unsigned long emu_check_count(void);
 /* number of storage blocks the emulator has mapped */
 size_t emu_storage_blocks(void);
+/* 1 if [lo, hi) (host) overlaps a storage block the emulator holds or
+   released (the last 4096): host mappings the emulator itself changed */
+int emu_storage_touches(unsigned long lo, unsigned long hi);
 
 #endif /* EMU_H */

@@ -361,8 +361,9 @@ static inline int rel_check_scoped(const char *ctx, const struct rel_maps *befor
         for (i = 0; i < rel_now_.n; i++) {
             const struct rel_map *m = &rel_now_.m[i];
             unsigned long a, e;
-            if (m->special || rel_same_map_(before, m)) {
-                continue;
+            if (m->special || rel_same_map_(before, m) ||
+                emu_storage_touches(m->lo, m->hi)) {
+                continue;   /* (the emulator's own allocations, emu.h) */
             }
             if (scope_hi > scope_lo &&
                 (m->hi <= glo + (unsigned long)scope_lo || m->lo >= glo + (unsigned long)scope_hi)) {
@@ -394,7 +395,8 @@ static inline int rel_check_scoped(const char *ctx, const struct rel_maps *befor
         /* a mapping that vanished must not have been outside the guest */
         for (i = 0; i < before->n; i++) {
             const struct rel_map *m = &before->m[i];
-            if (m->special || rel_same_map_(&rel_now_, m) || scope_hi > scope_lo) {
+            if (m->special || rel_same_map_(&rel_now_, m) || scope_hi > scope_lo ||
+                emu_storage_touches(m->lo, m->hi)) {
                 continue;
             }
             if (m->hi <= glo || m->lo >= ghi) {
