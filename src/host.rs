@@ -304,8 +304,9 @@ pub fn try_map_file(fd: c_int, prot: c_int, offset: u64, real_page: u64) -> Resu
         fd,
         at as i64,
     )?;
-    let _ = munmap(p, real_page);
-    Ok(())
+    // The trial must not stay behind (it may lie inside the guest space): a failed unmap
+    // is tried once more, then the call is refused.
+    munmap(p, real_page).or_else(|_| munmap(p, real_page))
 }
 
 /// The checks the kernel's `mmap` makes on a file descriptor before it changes anything:
