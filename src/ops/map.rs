@@ -14,8 +14,10 @@
 //! lengths fail, fixed ranges are checked against the guest space, `MAP_FIXED_NOREPLACE`
 //! and `MAP_SHARED_VALIDATE` are understood, fresh anonymous fragments read as zero, the
 //! read fallback reads everything (or zero-fills past end of file) and refuses shared
-//! mappings, `errno` is set on every failure, and a failed map re-reserves instead of
-//! leaving a hole under `reserved_va`.
+//! writable mappings (a read-only one is a private copy, as in QEMU), `errno` is set on
+//! every failure and is Linux's where several checks fail, a refused map changes nothing
+//! on any host page size, and a failed map re-reserves instead of leaving a hole under
+//! `reserved_va`.
 
 use std::os::raw::c_int;
 
