@@ -480,12 +480,12 @@ int emu_storage_touches(unsigned long lo, unsigned long hi)
     size_t i, n = released_n < RELEASED_LOG ? released_n : RELEASED_LOG;
     for (i = 0; i < nblk; i++) {
         unsigned long a = (unsigned long)blk[i].p, b = a + blk[i].size;
-        if (a < hi && b > lo) {
+        if (a <= hi && b >= lo) {
             return 1;
         }
     }
     for (i = 0; i < n; i++) {
-        if (released_log[i].lo < hi && released_log[i].hi > lo) {
+        if (released_log[i].lo <= hi && released_log[i].hi >= lo) {
             return 1;
         }
     }

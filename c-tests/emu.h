@@ -96,8 +96,9 @@ void emu_check(const char *where);
 unsigned long emu_check_count(void);
 /* number of storage blocks the emulator has mapped */
 size_t emu_storage_blocks(void);
-/* 1 if [lo, hi) (host) overlaps a storage block the emulator holds or
-   released (the last 4096): host mappings the emulator itself changed */
+/* 1 if [lo, hi) (host) overlaps or touches a storage block the emulator
+   holds or released (the last 4096): host mappings the emulator itself
+   changed (the kernel merges and splits neighbouring anonymous mappings) */
 int emu_storage_touches(unsigned long lo, unsigned long hi);
 
 #endif /* EMU_H */

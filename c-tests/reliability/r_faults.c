@@ -386,6 +386,10 @@ int main(void)
     const char *cfg = getenv("CONFIG");
 
     emu_init_from_env();
+    /* injected host failures may leave holes in the window (a failed
+       re-reservation); this program finds and classifies them itself
+       (rel_check), so the emulator's aborting checker (emu.h) is off */
+    emu_check_enable(0);
     setvbuf(stdout, NULL, _IOLBF, 0);
     cr = mmap(NULL, sizeof(*cr), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     rel_maps_read(&before);
