@@ -92,9 +92,10 @@ static void emu_die(const char *msg)
  * emu_check_set_handler).
  *
  * Hostile mode (EMU_HOSTILE=1): at each page_set_flags the emulator maps a
- * decoy block into every hole of the window (and, with host pages larger
- * than the real ones, into every unmapped part of a host page that still
- * holds guest pages), then check (a) is skipped: a library that leaves a
+ * decoy block into every hole of the window (and, without a window but with
+ * host pages larger than the real ones, into every part of a host page that
+ * still holds guest pages which was mapped at the previous page_set_flags
+ * and is unmapped now), then check (a) is skipped: a library that leaves a
  * hole and later maps over it or re-reserves it destroys the decoy, as it
  * destroyed QEMU's page table, and check (b) reports it.
  */
@@ -670,6 +671,27 @@ static int host_page_live(unsigned long host_addr)
     return 0;
 }
 
+/* Without a window, the host mappings inside the guest range seen by the
+   previous hostile_fill: a decoy goes only where host memory was mapped
+   then (vacated since), not into parts of a host page the guest never had
+   (a guest MAP_FIXED there may legitimately replace anything, in QEMU
+   without reserved_va as here). */
+#define PREV_MAX 4096
+static struct { unsigned long a, b; } prev_maps[PREV_MAX];
+static int nprev;
+
+static void place_decoy_vacated(unsigned long x, unsigned long y)
+{
+    int k;
+    for (k = 0; k < nprev; k++) {
+        unsigned long a = prev_maps[k].a > x ? prev_maps[k].a : x;
+        unsigned long b = prev_maps[k].b < y ? prev_maps[k].b : y;
+        if (a < b) {
+            place_decoy(a, b);
+        }
+    }
+}
+
 static void hostile_fill(void)
 {
     unsigned long gb = (unsigned long)g2h(0);
@@ -697,42 +719,56 @@ static void hostile_fill(void)
         return;
     }
     cur = lo;
-    while (fgets(line, sizeof(line), f) && ng < 256) {
-        unsigned long a, b;
-        if (sscanf(line, "%lx-%lx", &a, &b) != 2 || b <= cur) {
-            continue;
+    {
+        static struct { unsigned long a, b; } now[PREV_MAX];
+        int nnow = 0;
+        while (fgets(line, sizeof(line), f) && ng < 256) {
+            unsigned long a, b;
+            if (sscanf(line, "%lx-%lx", &a, &b) != 2 || b <= cur) {
+                continue;
+            }
+            if (a >= hi) {
+                break;
+            }
+            if (nnow < PREV_MAX) {
+                now[nnow].a = a;
+                now[nnow].b = b;
+                nnow++;
+            }
+            if (a > cur) {
+                gaps[ng].a = cur;
+                gaps[ng].b = a;
+                ng++;
+            }
+            cur = b;
         }
-        if (a >= hi) {
-            break;
+        fclose(f);
+        if (!cur_reserved_va) {
+            /* decoys first, against the previous snapshot */
+            for (i = 0; i < ng; i++) {
+                unsigned long a = gaps[i].a, b = gaps[i].b;
+                if ((a & ~qemu_host_page_mask) && host_page_live(a)) {
+                    unsigned long e = (a & qemu_host_page_mask) +
+                                      qemu_host_page_size;
+                    place_decoy_vacated(a, e < b ? e : b);
+                }
+                if ((b & ~qemu_host_page_mask) && host_page_live(b - 1) &&
+                    (b & qemu_host_page_mask) > a) {
+                    place_decoy_vacated(b & qemu_host_page_mask, b);
+                }
+            }
+            memcpy(prev_maps, now, sizeof(now[0]) * (size_t)nnow);
+            nprev = nnow;
+            return;
         }
-        if (a > cur) {
-            gaps[ng].a = cur;
-            gaps[ng].b = a;
-            ng++;
-        }
-        cur = b;
     }
-    fclose(f);
     if (cur_reserved_va && cur < hi && ng < 256) {
         gaps[ng].a = cur;
         gaps[ng].b = hi;
         ng++;
     }
     for (i = 0; i < ng; i++) {
-        unsigned long a = gaps[i].a, b = gaps[i].b;
-        if (cur_reserved_va) {
-            place_decoy(a, b);
-            continue;
-        }
-        /* no window: only the unmapped parts of live host pages */
-        if ((a & ~qemu_host_page_mask) && host_page_live(a)) {
-            unsigned long e = (a & qemu_host_page_mask) + qemu_host_page_size;
-            place_decoy(a, e < b ? e : b);
-        }
-        if ((b & ~qemu_host_page_mask) && host_page_live(b - 1) &&
-            (b & qemu_host_page_mask) > a) {
-            place_decoy(b & qemu_host_page_mask, b);
-        }
+        place_decoy(gaps[i].a, gaps[i].b);
     }
 }
 
@@ -783,7 +819,9 @@ void page_set_flags(target_ulong start, target_ulong end, int flags)
         emu_die("page_set_flags: assertion `start < end' failed");
     }
 
-    if (emu_check_enabled() || emu_hostile_enabled()) {
+    if (emu_check_enabled()) {
+        /* (hostile mode only with the checker: a test that turns the
+           checker off around a hole it made itself gets no decoy in it) */
         if (emu_hostile_enabled()) {
             hostile_fill();
         }
