@@ -1019,6 +1019,7 @@ static off_t fd_size(int fd)
 
 static u128 guest_limit(void);
 
+static u128 tp_len(u64 size);
 static void classify(struct classes *c, int op, u64 *a)
 {
     c->n = 0;
@@ -1150,6 +1151,13 @@ static void classify(struct classes *c, int op, u64 *a)
             (u128)old + (((u128)nsz + TPS - 1) & ~(u128)(TPS - 1)) > guest_limit())
             cls_add(c, "mremap", "grow-outside");
         if (RVA) cls_add(c, "mremap", "rva");
+        /* MREMAP_MAYMOVE alone without growth: Linux stays in place (2.3 moves) */
+        if ((fl & (MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) == MREMAP_MAYMOVE && osz && tp_len(nsz) &&
+            tp_len(nsz) <= tp_len(osz))
+            cls_add(c, "mremap", "maymove-inplace");
+        /* sizes inside a target page larger than the real page: Linux aligns
+           them to its (the target's) page; 2.3 passes them on as they are */
+        if (TPS > RP && ((osz | nsz) & (TPS - 1))) cls_add(c, "mremap", "subpage");
         if (HP > TPS && (fl & MREMAP_MAYMOVE) && !(fl & MREMAP_FIXED)) cls_add(c, "mremap", "search-hostbig");
         if (HP > TPS) cls_add(c, "mremap", "hostbig");
         break;
@@ -1188,10 +1196,11 @@ static void classify(struct classes *c, int op, u64 *a)
 struct expect { char cls[64]; int kind; long long ret; int err; };
 enum { EX_FAIL, EX_ZERO, EX_STOP, EX_TB_ARGS, EX_NOREPLACE, EX_AS_SHARED, EX_MASK_FLAGS,
        EX_RESERVE_HOLES, EX_DROP_PROBE, EX_KEEP_NEXT, EX_LINUX_MREMAP, EX_FILE_TAIL, EX_EOF_PAGE,
-       EX_FRAG, EX_LINUX_SEARCH, EX_TIGHTEN, EX_NKINDS };
+       EX_FRAG, EX_LINUX_SEARCH, EX_TIGHTEN, EX_LINUX_MPROTECT, EX_NKINDS };
 static const char *const ex_names[EX_NKINDS] = {
     "fail", "zero", "stop", "tb-args", "noreplace", "as-shared", "mask-flags",
-    "reserve-holes", "drop-probe", "keep-next", "linux-mremap", "file-tail", "eof-page", "frag", "linux-search", "tighten" };
+    "reserve-holes", "drop-probe", "keep-next", "linux-mremap", "file-tail", "eof-page", "frag", "linux-search", "tighten",
+    "linux-mprotect" };
 static struct expect expects[256];
 static int nexpects;
 
@@ -1420,8 +1429,9 @@ static void tighten_edges(u128 start, u128 end)
     if (HP <= TPS || end <= start) return;
     u128 first = hp_down(start), last = hp_down(end - 1);
     for (u128 h = first;; h = last) {
-        int u = host_page_union(h);
-        if (u) mprotect(g2h((u64)h), HP, u);
+        int any = 0;
+        for (u128 g = h; g < h + HP; g += TPS) any |= page_get_flags((target_ulong)(u64)g) & PAGE_VALID;
+        if (any) mprotect(g2h((u64)h), HP, host_page_union(h));
         if (h == last) break;
     }
 }
@@ -1661,13 +1671,19 @@ static int moved_flags(int f)
    keeps its own protection (a grown tail takes the last page's); the old
    range is unmapped (given back to the reservation under reserved VA)
    unless MREMAP_DONTUNMAP; a failure changes nothing.  Growth in place
-   under reserved VA is decided by the page flags.  MREMAP_MAYMOVE always
-   moves, to the place the original's search picks, as QEMU 2.3 does. */
+   under reserved VA is decided by the page flags.  Linux moves only when
+   asked to (MREMAP_FIXED, MREMAP_DONTUNMAP) or when MREMAP_MAYMOVE is
+   given and the mapping grows (to the place the original's search picks):
+   without growth MREMAP_MAYMOVE stays in place and needs only the first
+   page.  The host is given both sizes aligned to the target page (Linux
+   with the target's page size: a size inside the last target page keeps or
+   carries the whole page). */
 static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *err)
 {
     const u64 known = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
     int maymove = !!(fl & MREMAP_MAYMOVE), fixed = !!(fl & MREMAP_FIXED), dontunmap = !!(fl & MREMAP_DONTUNMAP);
     u128 olen = tp_len(osz), nlen = tp_len(nsz), lim = guest_limit();
+    int moving;
     *err = 0;
     if ((fl & ~known) || (fixed && !maymove) || (dontunmap && (!maymove || osz != nsz)) || (old & (TPS - 1)) ||
         nlen == 0 || (olen == 0 && !maymove)) {
@@ -1686,8 +1702,9 @@ static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *er
     /* Linux: the first page must be mapped; a shrink in place only unmaps
        the tail; a move needs the part it keeps to be mapped, a growth in
        place the old range (the host then needs it to be one mapping) */
+    moving = fixed || dontunmap || (maymove && nlen > olen);
     u128 need = TPS;
-    if (fixed || maymove) need = olen < nlen ? olen : nlen;
+    if (moving) need = olen < nlen ? olen : nlen;
     else if (nlen > olen) need = olen;
     if (need < TPS) need = TPS;
     for (u128 p = old; p < (u128)old + need; p += TPS)
@@ -1706,50 +1723,60 @@ static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *er
     mmap_lock();
     void *h;
     if (fixed) {
-        h = mremap(g2h(old), osz, nsz, (int)fl, g2h(nw));
+        h = mremap(g2h(old), (size_t)olen, (size_t)nlen, (int)fl, g2h(nw));
         if (h == MAP_FAILED) {
             *err = errno;
             mmap_unlock();
             return -1;
         }
-    } else if (maymove) {
+    } else if (moving) {
         abi_ulong saved = mmap_next_start;
-        abi_ulong t = mmap_find_vma(0, (abi_ulong)nsz);
+        abi_ulong t = mmap_find_vma(0, (abi_ulong)nlen);
         if (t == (abi_ulong)-1) {
             mmap_next_start = saved;
             *err = ENOMEM;
             mmap_unlock();
             return -1;
         }
-        h = mremap(g2h(old), osz, nsz, (int)(fl | MREMAP_FIXED), g2h(t));
+        h = mremap(g2h(old), (size_t)olen, (size_t)nlen, (int)(fl | MREMAP_FIXED), g2h(t));
         if (h == MAP_FAILED) {
             *err = errno;
             mmap_next_start = saved;
-            if (!RVA) munmap(g2h(t), (size_t)hp_up(nsz));
+            if (!RVA) munmap(g2h(t), (size_t)hp_up(nlen));
             mmap_unlock();
             return -1;
         }
     } else {
         u128 lo = 0, hi = 0;
-        if (osz < nsz) {
+        h = MAP_FAILED;
+        if (olen < nlen) {
             if ((u128)old + nlen > lim) {
                 *err = ENOMEM;
                 mmap_unlock();
                 return -1;
             }
             if (RVA) {
-                for (u128 p = ((u128)old + osz) & ~(u128)(TPS - 1); p < (u128)old + nsz; p += TPS)
+                for (u128 p = (u128)old + olen; p < (u128)old + nlen; p += TPS)
                     if (page_get_flags((target_ulong)(u64)p)) {
                         *err = ENOMEM;
                         mmap_unlock();
                         return -1;
                     }
-                lo = rp_up((u128)old + osz);
-                hi = rp_up((u128)old + nsz);
-                if (lo < hi) munmap(g2h((u64)lo), (size_t)(hi - lo));
+                lo = (u128)old + olen;
+                hi = (u128)old + nlen;
+                munmap(g2h((u64)lo), (size_t)(hi - lo));
+            } else if (HP > RP) {
+                /* a growth ending inside a host page with no guest page after
+                   the new end takes the rest of that host page (a live host
+                   page is mapped whole) */
+                u128 end = (u128)old + nlen, hend = hp_up(end);
+                int any = 0;
+                for (u128 p = end; p < hend; p += TPS) any |= page_get_flags((target_ulong)(u64)p) != 0;
+                if (hend > end && hend <= lim && !any)
+                    h = mremap(g2h(old), (size_t)olen, (size_t)(hend - old), (int)fl);
             }
         }
-        h = mremap(g2h(old), osz, nsz, (int)fl);
+        if (h == MAP_FAILED) h = mremap(g2h(old), (size_t)olen, (size_t)nlen, (int)fl);
         if (h == MAP_FAILED) {
             *err = errno;
             rereserve(lo, hi);
@@ -1777,10 +1804,10 @@ static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *er
     u128 flo = 0, fhi = 0;
     if (na != old && !dontunmap) {
         flo = old;
-        fhi = (u128)old + rp_up(osz);
-    } else if (na == old && nsz < osz) {
-        flo = (u128)old + rp_up(nsz);
-        fhi = (u128)old + rp_up(osz);
+        fhi = (u128)old + olen;
+    } else if (na == old && nlen < olen) {
+        flo = (u128)old + nlen;
+        fhi = (u128)old + olen;
     }
     if (flo < fhi) {
         if (RVA) rereserve(flo, fhi);
@@ -1790,12 +1817,12 @@ static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *er
             tighten_edges(flo, fhi);
         }
     }
-    if (na != old && HP > RP) {
-        /* the host pages the moved pages now share with other guest pages
-           (or the reservation) get the union of their protections, as
-           every fragment does */
-        u64 hps[2] = { (u64)hp_down(na), (u64)hp_down((u128)na + nlen - 1) };
-        for (int k = 0; k < 2; k++) mprotect(g2h(hps[k]), HP, host_page_union(hps[k]));
+    if (HP > RP && (na != old || nlen > olen)) {
+        /* every host page the moved (or grown) real pages now lie in gets
+           the union of its guest pages' protections, as every fragment
+           does */
+        u128 alo = na != old ? (u128)na : (u128)old + olen, ahi = (u128)na + nlen;
+        for (u128 h = hp_down(alo); h < ahi; h += HP) mprotect(g2h((u64)h), HP, host_page_union(h));
     }
     /* the old range's code is gone: unmapped, or (MREMAP_DONTUNMAP) still
        mapped but emptied, its contents having moved */
@@ -1803,6 +1830,32 @@ static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *er
     tb_invalidate_phys_range((abi_ulong)na, (abi_ulong)(na + (u64)nlen), 0);
     mmap_unlock();
     return (long long)na;
+}
+
+/* linux-mprotect: Linux's mprotect over a range with an unmapped page (it
+   walks the mappings from the start and changes each until the hole, then
+   fails with ENOMEM): the original's target_mprotect over the mapped part
+   before the first unmapped page (nothing when that is the first page),
+   the code of that part invalidated when it loses PROT_EXEC, and -1
+   ENOMEM. */
+static long long linux_mprotect(u64 start, u64 len, int prot, int *err)
+{
+    u128 end = (u128)start + align_len(len), hole = start;
+    int lost_exec = 0;
+    while (hole < end && (page_get_flags((target_ulong)(u64)hole) & PAGE_VALID)) {
+        lost_exec |= (page_get_flags((target_ulong)(u64)hole) & PAGE_EXEC) && !(prot & PROT_EXEC);
+        hole += TPS;
+    }
+    if (hole > start) {
+        int r = target_mprotect((abi_ulong)start, (abi_ulong)(hole - start), prot);
+        if (r != 0) {
+            *err = errno;
+            return r;
+        }
+        if (lost_exec) tb_invalidate_phys_range((abi_ulong)start, (abi_ulong)(u64)hole, 0);
+    }
+    *err = ENOMEM;
+    return -1;
 }
 
 /* eof-page: a file map reaching past end of file on a target whose pages
@@ -2317,8 +2370,12 @@ static int run_script(const char *path)
                 err = errno;
                 break;
             case OP_MPROTECT:
-                r = target_mprotect((abi_ulong)a[0], (abi_ulong)a[1], (int)a[2]);
-                err = errno;
+                if (plan.has[EX_LINUX_MPROTECT]) {
+                    r = linux_mprotect(a[0], a[1], (int)a[2], &err);
+                } else {
+                    r = target_mprotect((abi_ulong)a[0], (abi_ulong)a[1], (int)a[2]);
+                    err = errno;
+                }
                 break;
             case OP_MREMAP:
                 if (plan.has[EX_LINUX_MREMAP]) {
@@ -2636,7 +2693,12 @@ static void gen_script(u64 seed, unsigned n)
             const char *old = gen_addr(1, &ztp);
             const char *osz = chance(8) ? "0" : tpages(1 + rn(6));
             const char *nsz;
-            switch (rn(6)) {
+            /* sizes inside the last target page (8 KiB targets on 4 KiB
+               hosts: Linux aligns them to the target page) */
+            if (chance(12)) osz = gs("%u*TP-RP", 2 + rn(5));
+            switch (rn(8)) {
+            case 6: nsz = osz; break;                          /* same size */
+            case 7: nsz = chance(50) ? gs("(%s)-RP", osz) : gs("(%s)-TP", osz); break; /* shrink */
             case 0: nsz = tpages(1 + rn(3)); break;
             case 1: nsz = around_hp(); break;
             case 2: nsz = chance(30) ? "0" : "TP"; break;

@@ -90,8 +90,10 @@ static void panic_in_export(void)
     if (a == (abi_ulong)-1) {
         return;
     }
+    target_munmap(a + TPS, 3 * TPS);
     qemu_real_host_page_size = 0;     /* as before page_size_init */
-    target_mremap(a, 4 * TPS, TPS, 0, 0);
+    /* a growth in place under reserved_va rounds the tail to real pages */
+    target_mremap(a, TPS, 4 * TPS, 0, 0);
 }
 
 static const struct dcase dcases[] = {

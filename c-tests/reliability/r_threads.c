@@ -42,9 +42,8 @@ static void bad(const char *what, long long r, int e)
 }
 
 /* a random page-aligned sub-range [*a, *a + *len) of [base, base + size) */
-/* the unit of the random ranges: a target page, or a whole host page while
-   known_bugs.txt lists "r_threads:fragments" for this configuration (the
-   partial-host-page bugs would crash the run; see RELIABILITY.md) */
+/* the unit of the random ranges: a target page, so that with 64 KiB host
+   pages most ranges start or end inside a host page (the fragment model) */
 static abi_ulong grain;
 /* no in-place shrink while "r_threads:mremap-shrink" is listed (the first
    page's flags are stamped over holes: RELIABILITY.md) */
@@ -345,11 +344,6 @@ int main(void)
 
     U = HPS;
     grain = TPS;
-    if (HPS > TPS && known_lookup("r_threads", "fragments")) {
-        grain = HPS;
-        printf("XFAIL: known library bugs with partial host pages (known_bugs.txt): "
-               "random ranges are whole host pages in this configuration\n");
-    }
     if (known_lookup("r_threads", "mremap-shrink")) {
         no_shrink = 1;
         printf("XFAIL: known library bug in in-place mremap shrink (known_bugs.txt): not exercised\n");

@@ -96,13 +96,35 @@ pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: Gue
     let first = pages.start_of(start);
     let last = pages.start_of(end.sub(1));
     for host_page in [first, last] {
-        let union = flags_between(emu, host_page, host_page.add(pages.size_abi()))
-            & crate::config::PAGE_BITS;
-        if union != 0 {
+        // A host page without valid guest pages was released; one whose pages are all
+        // PROT_NONE is narrowed to PROT_NONE.
+        let flags = flags_between(emu, host_page, host_page.add(pages.size_abi()));
+        if flags & crate::config::PAGE_VALID != 0 {
+            let union = flags & crate::config::PAGE_BITS;
             let _ = crate::host::mprotect(emu.window.g2h(host_page), pages.size, union);
         }
         if first == last {
             break;
+        }
+    }
+}
+
+/// With host pages larger than target pages, gives every host page holding a byte of the
+/// guest range `[from, to)` the union of its guest pages' protections (best effort, as the
+/// original's fragment `mprotect`s: a refusal leaves the host page as it was).
+pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
+    let pages = emu.pages;
+    if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || to <= from {
+        return;
+    }
+    let mut host_page = from & !(pages.size - 1);
+    while host_page < to {
+        let page = GuestAddr(narrow(host_page));
+        let union = flags_between(emu, page, page.add(pages.size_abi())) & crate::config::PAGE_BITS;
+        let _ = crate::host::mprotect(emu.window.g2h(page), pages.size, union);
+        match host_page.checked_add(pages.size) {
+            Some(next) => host_page = next,
+            None => break,
         }
     }
 }

@@ -30,8 +30,8 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
         return Ok(());
     }
     let len = target_page_align(len);
-    let mut end = start.add(len);
-    if len == 0 || end < start {
+    let full_end = start.add(len);
+    if len == 0 || full_end < start {
         return Err(Failure::Negative(libc::ENOMEM));
     }
     if prot & !VALID_PROT != 0 {
@@ -45,17 +45,46 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
         // -1 with errno, as the host's refusal of unmapped memory came in the original.
         return Err(Failure::Errno(libc::ENOMEM));
     }
-    // Linux refuses a range with holes, before changing anything; ENOMEM comes as -1 with
-    // errno, as the host's own refusal did in the original.
+    // Linux walks the mappings from `start` and changes each one until it meets a hole:
+    // the pages before the first unmapped page take the new protection, then the call
+    // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
+    // A hole at `start` changes nothing.
     let mut lost_exec = false;
-    for page in target_pages_touching(start.wide(), start.wide() + len as u64) {
+    let mut hole = None;
+    let range_end = start
+        .wide()
+        .checked_add(len as u64)
+        .ok_or(Failure::Negative(libc::ENOMEM))?;
+    for page in target_pages_touching(start.wide(), range_end) {
         let flags = emu.page_flags(GuestAddr(page as abi_ulong));
         if flags & PAGE_VALID == 0 {
-            return Err(Failure::Errno(libc::ENOMEM));
+            hole = Some(GuestAddr(page as abi_ulong));
+            break;
         }
         lost_exec |= flags & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
     }
+    let (len, end) = match hole {
+        Some(h) if h == start => return Err(Failure::Errno(libc::ENOMEM)),
+        Some(h) => (h.distance_from(start), h),
+        None => (len, full_end),
+    };
+    protect_mapped(&emu, start, len, end, prot, lost_exec)?;
+    match hole {
+        Some(_) => Err(Failure::Errno(libc::ENOMEM)),
+        None => Ok(()),
+    }
+}
 
+/// Gives the mapped guest pages `[start, end)` (`len` bytes) the protection `prot`: the
+/// host pages, the page flags, and the translated code when execute permission goes away.
+fn protect_mapped(
+    emu: &Emulator,
+    start: GuestAddr,
+    len: abi_ulong,
+    mut end: GuestAddr,
+    prot: c_int,
+    lost_exec: bool,
+) -> Outcome<()> {
     let pages = emu.pages;
     let win = emu.window;
     let mut host_start = pages.start_of(start);
@@ -63,9 +92,9 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
 
     if start > host_start {
         // The host page containing `start` keeps the protections of the guest pages below.
-        let mut prot1 = prot | flags_between(&emu, host_start, start);
+        let mut prot1 = prot | flags_between(emu, host_start, start);
         if pages.is_single_page(host_start, host_end) {
-            prot1 |= flags_between(&emu, end, host_end);
+            prot1 |= flags_between(emu, end, host_end);
             end = host_end;
         }
         host::mprotect(win.g2h(host_start), pages.size, prot1 & PAGE_BITS)?;
@@ -73,7 +102,7 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
     }
     if end < host_end {
         // Likewise the host page containing the end.
-        let prot1 = prot | flags_between(&emu, end, host_end);
+        let prot1 = prot | flags_between(emu, end, host_end);
         let last = win.g2h_wide(host_end.wide().wrapping_sub(pages.size));
         host::mprotect(last, pages.size, prot1 & PAGE_BITS)?;
         host_end = host_end.sub(pages.size_abi());

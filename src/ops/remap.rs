@@ -11,11 +11,11 @@
 use std::os::raw::{c_int, c_ulong};
 
 use super::find::find_vma;
-use super::unmap::{release_host, reserve_exactly};
-use super::{flags_between, tighten_edge_host_pages, Failure, Outcome};
+use super::unmap::{release_host, replace_with_reservation, reserve_exactly};
+use super::{flags_between, set_union_protection, tighten_edge_host_pages, Failure, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, TARGET_PAGE_SIZE};
 use crate::emulator::Emulator;
-use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
+use crate::guest::{narrow, target_pages_touching, GuestAddr, HostAddr};
 use crate::host::{self, Errno};
 use crate::lock;
 use crate::state::{next_start, set_next_start};
@@ -70,8 +70,9 @@ pub fn mremap(
 
     // Linux checks the new range of a fixed move first (EINVAL), then the old one (EFAULT).
     if fixed {
-        let overlap = new_addr.wide() < old_addr.wide() + old_len
-            && old_addr.wide() < new_addr.wide() + new_len;
+        // In 128 bits: neither end may wrap, whatever the inputs.
+        let (old_lo, new_lo) = (old_addr.wide() as u128, new_addr.wide() as u128);
+        let overlap = new_lo < old_lo + old_len as u128 && old_lo < new_lo + new_len as u128;
         if !new_addr.is_target_page_aligned() || !win.contains(new_addr, new_len) || overlap {
             return einval;
         }
@@ -80,44 +81,54 @@ pub fn mremap(
     if !win.contains(old_addr, old_len) {
         return Err(Failure::Errno(libc::EFAULT));
     }
+    // From here `old_addr + old_len` fits the guest space (and so does any shorter end).
+    let old_end = old_addr.wide() + old_len;
     let first_flags = emu.page_flags(old_addr);
+    // Linux moves only when asked to (MREMAP_FIXED, MREMAP_DONTUNMAP) or when a growth
+    // needs it: with MREMAP_MAYMOVE alone, a remap that does not grow stays in place.
+    let moving = fixed || dont_unmap || (may_move && new_len > old_len);
     // What must be mapped, as Linux requires it: resizing in place without growing needs
-    // only the first page; growing needs the whole old range to be one mapping; a move
-    // needs the part that moves (a shrinking move drops the rest first).
+    // only the first page (Linux looks up the mapping at `old_addr`, nothing after it);
+    // growing needs the whole old range to be one mapping; a move needs the part that
+    // moves (a shrinking move drops the rest first).
     let checked = if new_len > old_len {
         old_len
-    } else if may_move {
+    } else if moving {
         new_len
     } else {
         0
     };
     let mapped = first_flags & PAGE_VALID != 0
-        && target_pages_touching(old_addr.wide(), old_addr.wide() + checked)
+        && target_pages_touching(old_addr.wide(), old_addr.wide() + checked.min(old_len))
             .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0);
     if !mapped {
         return Err(Failure::Errno(libc::EFAULT));
     }
+    // The host is given whole target pages: with target pages larger than the real ones
+    // (8 KiB guests on 4 KiB hosts) Linux aligns both sizes to its page, so a size inside
+    // the last target page neither drops nor leaves behind the rest of that page.
+    let (old_host, new_host) = (old_len, new_len);
 
     let moved = if fixed {
         host::mremap_to(
             win.g2h(old_addr),
-            old_size as u64,
-            new_size as u64,
+            old_host,
+            new_host,
             flags,
             win.g2h(new_addr),
         )?
-    } else if may_move {
+    } else if moving {
         // A failed move changes nothing, the search's hint included.
         let hint = next_start();
-        let target = find_vma(&emu, GuestAddr(0), new_size);
+        let target = find_vma(&emu, GuestAddr(0), new_len as abi_ulong);
         if target == GuestAddr::INVALID {
             set_next_start(hint);
             return Err(Failure::Errno(libc::ENOMEM));
         }
         let r = host::mremap_to(
             win.g2h(old_addr),
-            old_size as u64,
-            new_size as u64,
+            old_host,
+            new_host,
             flags | MREMAP_FIXED,
             win.g2h(target),
         );
@@ -127,27 +138,24 @@ pub fn mremap(
                 // The old mapping is untouched; drop the search's host reservation.
                 set_next_start(hint);
                 if emu.reserved_va() == 0 {
-                    let _ = host::munmap(win.g2h(target), emu.pages.align_len(new_size) as u64);
+                    let _ = host::munmap(win.g2h(target), emu.pages.align(new_len));
                 }
                 return Err(e.into());
             }
         }
     } else {
-        resize_in_place(&emu, old_addr, old_size, new_size, flags)?
+        resize_in_place(&emu, old_addr, old_len, new_len, flags)?
     };
     let new_addr = win.h2g(moved);
 
     // What the host released: the whole old range after a move (unless asked not to), the
-    // tail after a shrink in place (whole real host pages).
+    // tail after a shrink in place (whole target pages, so whole real host pages).
     let real = emu.pages.real_size;
     let base = old_addr.wide();
     let freed = if new_addr != old_addr {
-        (!dont_unmap).then(|| (base, base + (old_size as u64).next_multiple_of(real)))
-    } else if new_size < old_size {
-        Some((
-            base + (new_size as u64).next_multiple_of(real),
-            base + (old_size as u64).next_multiple_of(real),
-        ))
+        (!dont_unmap).then_some((base, old_end))
+    } else if new_len < old_len {
+        Some((base + new_len, old_end))
     } else {
         None
     }
@@ -161,9 +169,17 @@ pub fn mremap(
     // re-reservation (as in the original); with host pages larger than the real ones it is
     // a placeholder that the release below gives back or, in a host page that still holds
     // guest pages, narrows to their union.
+    //
+    // A shrink in place under `reserved_va` already put the reservation over its tail
+    // (`resize_in_place`). After a move the old range is a hole the host made: the only
+    // remedy is a new mapping there, asked for again after a refusal; should the host keep
+    // refusing (it is out of memory or of mappings), the hole stays and the move, which
+    // has happened, is still reported.
     let big_host_pages = emu.pages.size > real;
-    if let Some((lo, hi)) = freed.filter(|_| emu.reserved_va() != 0 || big_host_pages) {
-        reserve_exactly(&emu, lo, hi);
+    let filled = new_addr == old_addr && emu.reserved_va() != 0;
+    if let Some((lo, hi)) = freed.filter(|_| !filled && (emu.reserved_va() != 0 || big_host_pages))
+    {
+        let _ = reserve_exactly(&emu, lo, hi);
     }
     move_page_flags(
         &emu,
@@ -183,16 +199,22 @@ pub fn mremap(
         tighten_edge_host_pages(&emu, GuestAddr(lo as abi_ulong), GuestAddr(hi as abi_ulong));
     }
 
-    if new_addr != old_addr && emu.pages.size > real {
-        // The moved real pages keep their own protection; a host page they now share with
-        // other guest pages (or with the search's reservation) gets the union, as every
-        // fragment does.
-        let first = emu.pages.start_of(new_addr);
-        let last = emu.pages.start_of(new_addr.add((new_len - 1) as abi_ulong));
-        for host_page in [first, last] {
-            let union =
-                flags_between(&emu, host_page, host_page.add(emu.pages.size_abi())) & PAGE_BITS;
-            let _ = host::mprotect(win.g2h(host_page), emu.pages.size, union);
+    if emu.pages.size > real {
+        // Real pages that arrived in a host page (moved there, or grown into it) carry the
+        // protection of the host mapping they came from: the union of their old host page,
+        // or, for a grown tail, the protection of the mapping it extends. Each host page
+        // they now lie in gets the union of its guest pages, as every fragment has (also a
+        // middle one: a move that shifts the range within host pages mixes real pages of
+        // two old host pages).
+        let arrived = if new_addr != old_addr {
+            Some((new_addr.wide(), new_addr.wide() + new_len))
+        } else if new_len > old_len {
+            Some((old_end, old_addr.wide() + new_len))
+        } else {
+            None
+        };
+        if let Some((lo, hi)) = arrived {
+            set_union_protection(&emu, lo, hi);
         }
     }
     if old_len != 0 {
@@ -206,25 +228,26 @@ pub fn mremap(
 /// Growing or shrinking without moving. Under `reserved_va` the host cannot tell whether
 /// the tail is free (the reservation occupies it): the page flags decide, and the tail's
 /// reservation is lifted for the host to grow into (and put back if it cannot).
+///
+/// `old_len` and `new_len` are whole target pages (what Linux with the target's page size
+/// would use); `old_addr + old_len` lies inside the guest space.
 fn resize_in_place(
     emu: &Emulator,
     old_addr: GuestAddr,
-    old_size: abi_ulong,
-    new_size: abi_ulong,
+    old_len: u64,
+    new_len: u64,
     flags: c_ulong,
 ) -> Result<HostAddr, Failure> {
     let win = emu.window;
     let reserved = emu.reserved_va() != 0;
     let real = emu.pages.real_size;
     let mut tail = None;
-    if old_size < new_size {
-        let (from, to) = (
-            old_addr.wide() + old_size as u64,
-            old_addr.wide() + new_size as u64,
-        );
-        if !pages_len(new_size).is_some_and(|len| win.contains(old_addr, len)) {
+    if old_len < new_len {
+        if !win.contains(old_addr, new_len) {
             return Err(Failure::Errno(libc::ENOMEM));
         }
+        // Inside the guest space, so neither end wraps.
+        let (from, to) = (old_addr.wide() + old_len, old_addr.wide() + new_len);
         if reserved {
             // One lookup per page (2.3 made one per byte).
             if target_pages_touching(from, to)
@@ -239,14 +262,38 @@ fn resize_in_place(
             }
         }
     }
-    let r = host::mremap(
-        win.g2h(old_addr),
-        old_size as u64,
-        new_size as u64,
-        flags as c_int,
-    );
+    if new_len == old_len {
+        // Linux: nothing to do once the mapping at `old_addr` is found.
+        return Ok(win.g2h(old_addr));
+    }
+    if new_len < old_len && reserved {
+        // Under `reserved_va` the reservation replaces the tail in one step, which is the
+        // shrink: no hole at any moment. Should the host refuse, nothing changed, and the
+        // guest sees the failure (Linux's shrink can fail with ENOMEM too).
+        replace_with_reservation(emu, old_addr.wide() + new_len, old_addr.wide() + old_len)?;
+        return Ok(win.g2h(old_addr));
+    }
+    if new_len > old_len && !reserved && emu.pages.size > real {
+        // With host pages larger than the real ones, a host page holding guest pages is
+        // mapped whole (the fragment model). A growth ending inside a host page that holds
+        // no guest page after the new end takes the rest of that host page too (real pages
+        // without page flags, narrowed to the union afterwards), so none of its real pages
+        // stays unmapped. Where the host refuses, the exact growth is tried.
+        let end = old_addr.wide() + new_len;
+        let host_end = emu.pages.align(end);
+        if host_end > end
+            && win.contains(old_addr, host_end - old_addr.wide())
+            && flags_between(emu, GuestAddr(narrow(end)), GuestAddr(narrow(host_end))) == 0
+        {
+            let whole = host_end - old_addr.wide();
+            if let Ok(h) = host::mremap(win.g2h(old_addr), old_len, whole, flags as c_int) {
+                return Ok(h);
+            }
+        }
+    }
+    let r = host::mremap(win.g2h(old_addr), old_len, new_len, flags as c_int);
     if let (Err(_), Some((lo, hi))) = (r, tail) {
-        reserve_exactly(emu, lo, hi);
+        let _ = reserve_exactly(emu, lo, hi);
     }
     r.map_err(|e: Errno| e.into())
 }

@@ -3,7 +3,7 @@
 use super::{releasable_host_range, tighten_edge_host_pages, Failure, Outcome};
 use crate::config::abi_ulong;
 use crate::emulator::Emulator;
-use crate::guest::{target_page_align, GuestAddr};
+use crate::guest::{target_page_align, GuestAddr, HostAddr};
 use crate::host;
 use crate::lock;
 
@@ -42,6 +42,11 @@ pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outco
 
 /// The host side of [`release`]: the host pages of `[start, start + len)` that hold no
 /// other guest page go back to the reservation under `reserved_va`, to the host otherwise.
+///
+/// On failure nothing was released and the caller must leave the page flags as they are:
+/// the guest then sees its munmap fail (Linux's munmap can fail with ENOMEM too) with the
+/// memory still mapped, which is consistent, where releasing the flags over memory that
+/// stayed mapped, or leaving a hole in the reservation, would not be.
 pub(crate) fn release_host(
     emu: &Emulator,
     start: GuestAddr,
@@ -51,41 +56,92 @@ pub(crate) fn release_host(
     if real_start < real_end {
         let size = real_end.distance_from(real_start);
         if emu.reserved_va() != 0 {
-            reserve(emu, real_start, size);
+            replace_with_reservation(emu, real_start.wide(), real_end.wide())?;
         } else {
-            host::munmap(emu.window.g2h(real_start), size as u64)?;
+            unmap_host(emu.window.g2h(real_start), size as u64)?;
         }
     }
     Ok(())
 }
 
+/// `munmap`, asked again after a refusal (a transient shortage: a munmap that splits a
+/// mapping may need memory), so that a placeholder is not left behind as a leak.
+fn unmap_host(at: HostAddr, len: u64) -> Result<(), host::Errno> {
+    let mut result = host::munmap(at, len);
+    for _ in 1..RESERVE_ATTEMPTS {
+        if result.is_ok() {
+            break;
+        }
+        result = host::munmap(at, len);
+    }
+    result
+}
+
 /// Gives `[start, start + size)` back to the `PROT_NONE` reservation of the guest space,
-/// except host pages at either end still holding other guest pages. Failures are ignored,
-/// as in the original.
+/// except host pages at either end still holding other guest pages. Failures are ignored
+/// (this runs on failure paths, as in the original), but never leave a hole.
 pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
     let (real_start, real_end) = releasable_host_range(emu, start, start.add(size));
     if real_start != real_end {
-        reserve_exactly(emu, real_start.wide(), real_end.wide());
+        let _ = replace_with_reservation(emu, real_start.wide(), real_end.wide());
     }
 }
 
+/// How many times the reservation is asked for before giving up: a refusal of a
+/// `PROT_NONE` `MAP_NORESERVE` mapping is a transient shortage (ENOMEM, EAGAIN, EINTR).
+const RESERVE_ATTEMPTS: usize = 3;
+
 /// Puts the `PROT_NONE` reservation over the guest range `[from, to)` (whole real host
-/// pages). Should the host refuse, the range is unmapped instead: a hole in the reservation
-/// is better than guest memory left accessible after it was released.
-pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) {
+/// pages) with `mmap(MAP_FIXED)`, asking again after a refusal.
+///
+/// This is the only way to fill a range the host has already vacated (after a host
+/// `mremap` moved or shrank the mapping): nothing else can close such a hole, and a hole
+/// must not stay, since the emulator's own allocations (`mmap(NULL)`) could land in it
+/// and later be replaced by a guest mapping. The range is never unmapped instead (2.3's
+/// fallback), for the same reason.
+pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) -> Result<(), host::Errno> {
     if from >= to {
-        return;
+        return Ok(());
     }
     let at = emu.window.g2h_wide(from);
-    let reserved = host::mmap(
-        at,
-        to - from,
-        libc::PROT_NONE,
-        libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-        -1,
-        0,
-    );
-    if reserved.is_err() {
-        let _ = host::munmap(at, to - from);
+    let mut last = host::Errno(0);
+    for _ in 0..RESERVE_ATTEMPTS {
+        match host::mmap(
+            at,
+            to - from,
+            libc::PROT_NONE,
+            libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+            -1,
+            0,
+        ) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e,
+        }
     }
+    Err(last)
+}
+
+/// Releases the still mapped guest range `[from, to)` (whole real host pages) to the
+/// reservation: [`reserve_exactly`], or, when the host keeps refusing a new mapping there,
+/// the mapping that is there made inaccessible (`PROT_NONE`) and emptied
+/// (`MADV_DONTNEED`: private pages dropped, fresh ones read as zero). Either way no hole
+/// appears and nothing of the old contents stays reachable. An error means nothing
+/// changed that the guest could see: the range is still mapped as before (a refused
+/// `mprotect` changes nothing), and the caller reports the failure.
+pub(crate) fn replace_with_reservation(
+    emu: &Emulator,
+    from: u64,
+    to: u64,
+) -> Result<(), host::Errno> {
+    let err = match reserve_exactly(emu, from, to) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let at = emu.window.g2h_wide(from);
+    if host::mprotect(at, to - from, libc::PROT_NONE).is_err() {
+        return Err(err);
+    }
+    // Best effort: inaccessible already; this only gives the memory back.
+    let _ = host::madvise(at, to - from, libc::MADV_DONTNEED);
+    Ok(())
 }
