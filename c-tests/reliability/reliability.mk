@@ -6,7 +6,7 @@
 #
 # and `check-reliability` in the prerequisites of `check` (it runs in about
 # 45 s on 2 cores); optionally `check-sanitizers` and `fuzz-smoke` too (about
-# 2 minutes and 80 s plus the fuzz builds; they need clang, libclang-rt-14-dev and
+# 2 minutes and 1 minute plus the fuzz builds; they need clang, libclang-rt-14-dev and
 # cargo-fuzz, see RELIABILITY.md and .ci/run).
 #
 #   make check-reliability      bad-input matrix, fault injection, threads and
@@ -18,7 +18,7 @@
 #   make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGET=ops] [FUZZ_QUM_TARGET=x86_64] [FUZZ_SANITIZER=none]
 #                               cargo-fuzz, standalone mode, model-checked, debug
 #                               assertions and overflow checks on
-#   make fuzz-smoke             both fuzz targets (ops, ops_64k) for 20 s each on
+#   make fuzz-smoke             both fuzz targets (ops, ops_64k) for 15 s each on
 #                               x86_64 and arm (bounded, for CI), seeded from the
 #                               committed corpus; fails on any crash
 #   make miri                   the pure-Rust unit tests under Miri, when a
@@ -32,7 +32,7 @@ FUZZ_TARGET   ?= ops
 FUZZ_QUM_TARGET ?= x86_64
 FUZZ_TARGETS  := ops ops_64k
 FUZZ_SMOKE_TARGETS ?= ops ops_64k
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 15
 # cargo fuzz run/build flags: overflow checks and debug assertions (also set in
 # fuzz/Cargo.toml's release profile), libFuzzer's default -O build otherwise
 FUZZ_BUILD_FLAGS ?= --debug-assertions
