@@ -1,0 +1,67 @@
+# c-tests/qemu/qemu.mk: real guest programs under the real QEMU 2.3.0, stock and with
+# qemu-user-mmap swapped in (docs/real-qemu.md). Included from the top-level Makefile;
+# adds no default goal.
+#
+#   make check-qemu     everything below, in order; skipped (loudly, exit 0) when
+#                       ../shared/qemu-2.3.0 is absent
+#   make qemu-stock     build the stock QEMU 2.3.0 (i386, arm, x86_64) with build-qemu.sh
+#                       into $(QEMU_OUT)/stock (kept; a later make only checks it)
+#   make qemu-ours      $(QEMU_OUT)/ours: a copy of the stock tree with the library swapped
+#                       in as README.md says (c-tests/qemu-kit/real_swap.sh)
+#   make qemu-prepare   sysroots, guest programs, data (c-tests/qemu/prepare.sh)
+#   make qemu-run       the suite (c-tests/qemu/run.sh); writes $(QEMU_OUT)/results.tsv and,
+#                       for a full run, the table of docs/real-qemu.md
+#
+# Variables: QEMU_SHARED (../shared/qemu-2.3.0), QEMU_OUT (build/qemu), QEMU_STOCK (a
+# build-qemu.sh output to use instead of building $(QEMU_OUT)/stock); run.sh reads
+# QEMU_TESTS, QEMU_TARGETS (subsets: the doc is then left alone), QEMU_JOBS,
+# QEMU_OURS_RUNS, QEMU_OURS_TIMEOUT, QEMU_STOCK_TIMEOUT.
+
+qemu_saved_goal := $(.DEFAULT_GOAL)
+
+QEMU_SHARED ?= ../shared/qemu-2.3.0
+QEMU_OUT    ?= build/qemu
+QEMU_STOCK  ?= $(QEMU_OUT)/stock
+QEMU_DOC    := docs/real-qemu.md
+
+.PHONY: check-qemu qemu-stock qemu-ours qemu-prepare qemu-run
+
+check-qemu:
+	@if [ ! -f $(QEMU_SHARED)/build-qemu.sh ] || [ ! -f $(QEMU_SHARED)/qemu-2.3.0.tar.xz ]; then \
+		echo "check-qemu: SKIPPED: no real QEMU 2.3.0 at $(QEMU_SHARED) (build-qemu.sh and qemu-2.3.0.tar.xz);"; \
+		echo "check-qemu: SKIPPED: the real-QEMU guest suite did not run"; \
+		exit 0; \
+	fi; \
+	t0=$$(date +%s); \
+	$(MAKE) --no-print-directory qemu-stock && t1=$$(date +%s) && \
+	$(MAKE) --no-print-directory qemu-ours && t2=$$(date +%s) && \
+	$(MAKE) --no-print-directory qemu-prepare && t3=$$(date +%s) && \
+	{ $(MAKE) --no-print-directory qemu-run; st=$$?; t4=$$(date +%s); \
+	  echo "check-qemu: times: stock build $$((t1 - t0)) s, swap $$((t2 - t1)) s, prepare $$((t3 - t2)) s, runs $$((t4 - t3)) s, total $$((t4 - t0)) s"; \
+	  exit $$st; }
+
+qemu-stock:
+	@if [ -x $(QEMU_STOCK)/build/i386-linux-user/qemu-i386 ] && [ -x $(QEMU_STOCK)/build/arm-linux-user/qemu-arm ] \
+		&& [ -x $(QEMU_STOCK)/build/x86_64-linux-user/qemu-x86_64 ]; then \
+		echo "qemu-stock: using $(QEMU_STOCK)"; \
+	else \
+		echo "qemu-stock: building QEMU 2.3.0 into $(QEMU_STOCK) (build-qemu.sh)"; \
+		bash $(QEMU_SHARED)/build-qemu.sh $(QEMU_STOCK); \
+	fi
+
+# real_swap.sh replaces an earlier output of its own: the library and the relink are
+# always fresh.
+qemu-ours: qemu-stock
+	@mkdir -p $(QEMU_OUT)
+	bash c-tests/qemu-kit/real_swap.sh $(QEMU_STOCK) $(QEMU_OUT)/ours > $(QEMU_OUT)/swap.out 2>&1 \
+		|| { cat $(QEMU_OUT)/swap.out; echo "qemu-ours: real_swap.sh failed"; exit 1; }
+	@grep -E '^(FAIL|real_swap:)' $(QEMU_OUT)/swap.out
+
+qemu-prepare: qemu-stock
+	bash c-tests/qemu/prepare.sh $(QEMU_OUT) $(QEMU_STOCK)/src
+
+qemu-run:
+	QEMU_DOC=$(if $(QEMU_TESTS)$(QEMU_TARGETS),,$(QEMU_DOC)) \
+		bash c-tests/qemu/run.sh $(QEMU_STOCK) $(QEMU_OUT)/ours $(QEMU_OUT)
+
+.DEFAULT_GOAL := $(qemu_saved_goal)
