@@ -142,6 +142,9 @@ check-diff: matrix-libs
 # ---- the LD_PRELOAD tool (make preload, run-preload PROG=..., check-preload) ----
 include c-tests/preload/preload.mk
 
+# ---- real guest programs under the real QEMU 2.3.0 (check-qemu; docs/real-qemu.md) ----
+include c-tests/qemu/qemu.mk
+
 # ---- install ------------------------------------------------------------
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
