@@ -103,8 +103,14 @@ header-check:
 
 # ---- tests --------------------------------------------------------------
 check: check-rust check-symbols check-c check-diff check-reliability check-sanitizers fuzz-smoke \
-	check-kit check-install check-preload
+	qemu-stock-if-shared check-kit check-install check-preload check-qemu
 	@echo "make check: all suites passed"
+
+# The real QEMU 2.3.0 is built once (build/qemu/stock) for both check-kit and check-qemu.
+check: export QEMU_STOCK = $(abspath $(QEMU_OUT)/stock)
+.PHONY: qemu-stock-if-shared
+qemu-stock-if-shared:
+	@if [ -f $(QEMU_SHARED)/build-qemu.sh ]; then $(MAKE) --no-print-directory qemu-stock; fi
 
 check-rust:
 	$(CARGO) fmt --check

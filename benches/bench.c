@@ -1,5 +1,5 @@
 /*
- * bench.c -- the benchmark program of qemu-user-mmap (issue 5).
+ * bench.c -- the benchmark program of qemu-user-mmap.
  *
  * One source, linked twice per target: against the original linux-user/mmap.c
  * (compiled from ../shared/oracle with the target's -D flags) and against

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the qemu-user-mmap benchmarks side by side with the original (issue 5).
+"""Run the qemu-user-mmap benchmarks side by side with the original.
 
     run.py --full     all workloads, 3 alternating rounds, callgrind; rewrites the results
                       section of ../BENCHMARKS.md, results/bench.json and plot.svg
@@ -545,7 +545,7 @@ def render(out):
             " (fit)" if og and og.get("own_ir_fit") else "",
             same))
     L.append("")
-    L.append("### Targets of issue 5")
+    L.append("### Targets")
     L.append("")
     if meta["oracle"]:
         L += targets(results)

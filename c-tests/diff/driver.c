@@ -1,5 +1,5 @@
 /*
- * driver.c -- the differential driver (issue 3).
+ * driver.c -- the differential driver.
  *
  * One program, linked twice with the same emulator side (../emu.c): once
  * with the original linux-user/mmap.c compiled at test time from

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh -- the differential harness runner (issue 3).  No python needed.
+# run.sh -- the differential harness runner.  No python needed.
 #
 #   run.sh check CONFIG            corpus + DIFF_SEEDS random scripts, oracle vs ours
 #   run.sh check-all               the whole matrix

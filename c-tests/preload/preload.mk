@@ -1,7 +1,7 @@
 # c-tests/preload/preload.mk: the LD_PRELOAD tool and its real-program tests.
 #
-# For the lead: include this from the top-level Makefile (anywhere; it does not change the
-# default goal) and add `check-preload` to `check`:
+# Included from the top-level Makefile (anywhere; it does not change the default goal),
+# whose `check` runs `check-preload`:
 #
 #     include c-tests/preload/preload.mk
 #     check: ... check-preload

@@ -1,9 +1,9 @@
 # c-tests/qemu-kit/kit.mk: `make TARGET_CONFIG=<QEMU build>/<target>-linux-user/config-target.mak`,
 # the swap-kit test (check-kit) and the packaging test (check-install).
 #
-# For the lead: in the top-level Makefile, include this file right after the line
-# `GUEST_BASE ?= yes` (it must come before TARGET is used to compute NAME and TARGET_ROW),
-# and add check-kit and check-install to `check`:
+# Included from the top-level Makefile right after the line `GUEST_BASE ?= yes` (it must
+# come before TARGET is used to compute NAME and TARGET_ROW); `check` runs check-kit and
+# check-install:
 #
 #     GUEST_BASE ?= yes
 #     include c-tests/qemu-kit/kit.mk

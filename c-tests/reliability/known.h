@@ -1,6 +1,6 @@
 /*
- * known.h -- expected failures (library bugs found by these tests and
- * reported to the lead, not yet fixed).
+ * known.h -- expected failures (library bugs found by these tests, not
+ * yet fixed).
  *
  * The list lives in known_bugs.txt beside this file, one entry a line:
  *

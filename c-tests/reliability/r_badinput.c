@@ -1,5 +1,5 @@
 /*
- * r_badinput.c -- issue 6 item 1: every export against every class of bad
+ * r_badinput.c -- every export against every class of bad
  * input, each case in a forked child (so an abort of the original is a
  * result, not the end of the run).
  *

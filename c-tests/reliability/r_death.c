@@ -1,5 +1,5 @@
 /*
- * r_death.c -- issue 6 items 3 and 6: the process must die, loudly and
+ * r_death.c -- the process must die, loudly and
  * without unwinding into C, when an invariant the library relies on breaks.
  *
  *   death-01/02  mmap_fork_start on a thread that holds the mmap lock

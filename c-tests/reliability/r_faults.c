@@ -1,5 +1,5 @@
 /*
- * r_faults.c -- issue 6 item 2: make each host call of each operation fail
+ * r_faults.c -- make each host call of each operation fail
  * in turn, at every call index, with each errno the kernel can give there.
  *
  * For every scenario (an operation on a scene of mappings, chosen to reach

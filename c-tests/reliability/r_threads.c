@@ -1,5 +1,5 @@
 /*
- * r_threads.c -- issue 6 item 3: threads, lock recursion from a signal
+ * r_threads.c -- threads, lock recursion from a signal
  * handler, fork under contention.
  *
  * part 1  8 threads do random operations (seeded, REL_OPS each): threads

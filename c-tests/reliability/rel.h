@@ -1,5 +1,5 @@
 /*
- * rel.h -- helpers shared by the reliability tests (issue 6).
+ * rel.h -- helpers shared by the reliability tests.
  *
  * Built on the C tests' emulator side (../emu.h, ../tcommon.h), which are
  * reused, not changed.  What is here:
