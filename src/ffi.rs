@@ -74,8 +74,12 @@ fn c_address(outcome: Outcome<GuestAddr>) -> abi_long {
 
 /// Changes the protection of the guest range `[start, start + len)`.
 ///
-/// Returns 0; `-EINVAL` (the value itself) for a misaligned `start` or a wrapping range; or
-/// -1 with `errno` when the host `mprotect` fails. A length that rounds to 0 returns 0.
+/// Returns 0, or a literal negative errno (the value itself, like the original's early
+/// checks): `-EINVAL` for a misaligned `start` or unknown protection bits, `-ENOMEM` for a
+/// range that wraps. A length of 0 returns 0. Otherwise -1 with `errno`: `ENOMEM` for a
+/// range that leaves the guest space or holds unmapped pages (as on Linux, the pages before
+/// the first unmapped one take the new protection; a range starting unmapped changes
+/// nothing), or the host `mprotect`'s own `errno`.
 #[no_mangle]
 pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int) -> c_int {
     boundary("target_mprotect", || {
@@ -117,8 +121,9 @@ pub extern "C" fn target_mmap(
 
 /// Unmaps the guest range `[start, start + len)`.
 ///
-/// Returns 0; `-EINVAL` (the value) for a misaligned `start` or a length that rounds to 0;
-/// or -1 with `errno` when the host `munmap` fails.
+/// Returns 0; `-EINVAL` (the value itself) for a misaligned `start`, a length of 0, or a
+/// range that wraps or leaves the guest space; or -1 with `errno` when the host refuses to
+/// release the pages, in which case nothing changed (the page flags are kept).
 #[no_mangle]
 pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
     boundary("target_munmap", || {
@@ -128,7 +133,13 @@ pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
 
 /// Resizes or moves a guest mapping; `flags` are host `MREMAP_*` values.
 ///
-/// Returns the new guest address, or -1 with `errno` set.
+/// Returns the new guest address, or -1 with `errno` set, in Linux's order: `EINVAL` for
+/// unknown flags, `MREMAP_FIXED` or `MREMAP_DONTUNMAP` without `MREMAP_MAYMOVE`, a
+/// misaligned `old_addr`, sizes that wrap when page-aligned, a new size of 0, or a fixed
+/// target that is misaligned, outside the guest space or overlapping the old range; `EFAULT`
+/// for an old range outside the guest space or not mapped (only its first page is looked
+/// at when the mapping does not grow); `ENOMEM` when it cannot grow in place or there is no
+/// room to move. A failed call leaves the old mapping as it was.
 #[no_mangle]
 pub extern "C" fn target_mremap(
     old_addr: abi_ulong,
