@@ -367,7 +367,7 @@ impl Run {
                     }
                 } else {
                     let a = r as abi_ulong as u64;
-                    if a % PS != 0 || a / PS + n > self.pages || a < 0x10000 {
+                    if !a.is_multiple_of(PS) || a / PS + n > self.pages || a < 0x10000 {
                         self.fail(format!("map anywhere returned {a:#x}"));
                     }
                     if !self.all_free(a / PS, n) {
@@ -432,7 +432,7 @@ impl Run {
                     // refused: nothing changed (the model stays; check_all compares)
                 } else {
                     let a = r as abi_ulong as u64;
-                    if a % PS != 0 || a / PS + new_n > self.pages {
+                    if !a.is_multiple_of(PS) || a / PS + new_n > self.pages {
                         self.fail(format!("mremap returned {a:#x}"));
                     }
                     let q = a / PS;
@@ -504,7 +504,7 @@ impl Run {
                 mmap_unlock();
                 if r != abi_ulong::MAX as u64 {
                     let hn = (n * PS).div_ceil(self.host_page) * self.host_page / PS;
-                    if r % PS != 0 || r / PS + hn > self.pages || !self.all_free(r / PS, hn) {
+                    if !r.is_multiple_of(PS) || r / PS + hn > self.pages || !self.all_free(r / PS, hn) {
                         self.fail(format!("mmap_find_vma returned {r:#x} (not free)"));
                     }
                 }
@@ -524,7 +524,7 @@ impl Run {
         let hpp = self.host_page / PS;
         for p in first..first + n {
             let edge = p == first || p + 1 == first + n || (hpp > 1 && (p % hpp == 0 || p % hpp == hpp - 1));
-            if !edge && (p - first) % 4 != 0 {
+            if !edge && !(p - first).is_multiple_of(4) {
                 continue;
             }
             let f = c_int::from(self.flags[p as usize]);
