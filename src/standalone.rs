@@ -224,10 +224,10 @@ pub extern "C" fn tb_invalidate_phys_range(
 /// allocations: at every `page_set_flags` one 32 KiB block (the size of a QEMU 2.3 leaf:
 /// 1024 `PageDesc`s of 32 bytes) from `mmap(NULL, ..)`, kept in a ring of four, and one per
 /// 4 MiB leaf of guest space the first time it gets flags (as QEMU allocates a leaf),
-/// kept until [`init`](super::init) or [`reset`](super::reset).
+/// kept until [`init`] or [`reset`].
 ///
 /// The checker, on by default in standalone builds without the `preload` feature
-/// (`QEMU_USER_MMAP_CHECK=0`/`1` or [`set_checks`] override), runs at the entry and exit
+/// (`QEMU_USER_MMAP_CHECK=0`/`1` or [`set_checks`](storage::set_checks) override), runs at the entry and exit
 /// of every callback (`page_get_flags`, `page_set_flags`, `tb_invalidate_phys_range`) and
 /// aborts with a message starting `INVARIANT VIOLATED` when (a) under `reserved_va` the
 /// guest window has a hole (`msync(MS_ASYNC)` fails with `ENOMEM` over unmapped memory),
