@@ -380,3 +380,46 @@ fn wrapping_inputs_are_refused_without_overflow() {
     );
     assert_eq!(standalone::page_get_flags(a as _) & !0x10, VALID | RW);
 }
+
+/// Host pages of 64 KiB without `reserved_va` (a 64-bit guest under `-p 65536`): a
+/// mapping whose tail was unmapped grows back in place into that tail, as on Linux. The
+/// library keeps the host page holding the freed tail mapped (no hole inside a host page
+/// with guest pages), so it must lift that memory for the host to grow into. Found by
+/// the real-QEMU suite (qemu-x86_64 -p 65536, a guest's mremap growth failing ENOMEM).
+#[test]
+fn growth_in_place_into_a_freed_part_of_a_big_host_page() {
+    if real_page() >= 65536 || PS >= 65536 || abi_ulong::MAX as u64 != u64::MAX {
+        eprintln!("skipped: needs a 64-bit guest and target pages smaller than 64 KiB");
+        return;
+    }
+    let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    standalone::init(&Config {
+        host_page_size: 65536,
+        reserved_va: 0,
+        guest_base: 0,
+        mmap_min_addr: 0x10000,
+    })
+    .expect("init");
+    let g = Guest { _serial: serial };
+    let a = target_mmap(0, 4 * PS, RW, ANON, -1, 0);
+    assert!(a > 0, "mmap: errno {}", errno());
+    let a = a as abi_ulong;
+    g.fill(a, 2 * PS, 0x5a);
+    assert_eq!(target_munmap(a + 2 * PS, 2 * PS), 0);
+    let r = target_mremap(a, 2 * PS, 4 * PS, 0, 0);
+    assert_eq!(r, a as abi_long, "grow in place: errno {}", errno());
+    // SAFETY: [a, a + 4 pages) is mapped read-write for the guest now.
+    let bytes = unsafe { std::slice::from_raw_parts(g.host(a), 4 * PS as usize) };
+    assert!(bytes[..2 * PS as usize].iter().all(|&b| b == 0x5a));
+    assert!(bytes[2 * PS as usize..].iter().all(|&b| b == 0));
+    for k in 0..4 {
+        assert_eq!(g.flags(a + k * PS) & (RW | VALID), RW | VALID, "page {k}");
+    }
+    // A tail holding a guest page is not free: Linux refuses (ENOMEM), nothing changes.
+    assert_eq!(target_munmap(a + 2 * PS, PS), 0);
+    assert_eq!(target_mremap(a, 2 * PS, 4 * PS, 0, 0), -1);
+    assert_eq!(errno(), libc::ENOMEM);
+    assert_eq!(g.flags(a + 2 * PS), 0);
+    assert_eq!(g.flags(a + 3 * PS) & VALID, VALID);
+    assert_eq!(target_munmap(a, 4 * PS), 0);
+}

@@ -248,14 +248,26 @@ fn resize_in_place(
         }
         // Inside the guest space, so neither end wraps.
         let (from, to) = (old_addr.wide() + old_len, old_addr.wide() + new_len);
-        if reserved {
+        // Where the library itself holds the host memory of the tail, the page flags decide
+        // whether it is free, and that memory is lifted for the host to grow into (and put
+        // back if it cannot): under `reserved_va` the whole tail (the reservation); with
+        // host pages larger than the real ones, the rest of the host page holding the old
+        // end (the fragment model keeps a host page with guest pages mapped whole). No
+        // emulator callback runs between the unmap and the host's mremap.
+        let big_host_pages = emu.pages.size > real;
+        if reserved || big_host_pages {
             // One lookup per page (2.3 made one per byte).
             if target_pages_touching(from, to)
                 .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) != 0)
             {
                 return Err(Failure::Errno(libc::ENOMEM));
             }
-            let (lo, hi) = (from.next_multiple_of(real), to.next_multiple_of(real));
+            let lo = from.next_multiple_of(real);
+            let hi = if reserved {
+                to.next_multiple_of(real)
+            } else {
+                to.next_multiple_of(real).min(emu.pages.align(from))
+            };
             if lo < hi {
                 let _ = host::munmap(win.g2h_wide(lo), hi - lo);
                 tail = Some((lo, hi));
