@@ -7,13 +7,15 @@
 //!
 //! The crate builds as a static and a shared library exporting exactly the symbols of
 //! `mmap.o` (see [`ffi`]) and importing exactly what it imported from the rest of QEMU
-//! (see [`emulator`]). It is built per guest target, like the C file: `build.rs` takes the
+//! (the `emulator` module). It is built per guest target, like the C file: `build.rs` takes the
 //! target's page size and integer widths from a preset (`QEMU_USER_MMAP_TARGET=arm`) or from
 //! explicit settings.
 //!
-//! Layers, top to bottom: [`ffi`] (C types and conventions) → [`ops`] (one module per guest
+//! Layers, top to bottom: [`ffi`] (C types and conventions) → `ops` (one module per guest
 //! call) → [`guest`] (typed addresses and the exact integer arithmetic of the original) →
-//! [`emulator`] (QEMU's side) and [`host`] (the kernel) → [`lock`].
+//! `emulator` (QEMU's side) and `host` (the kernel) → `lock`. Only [`ffi`], [`config`],
+//! [`guest`], [`state`] and (with the `standalone` feature) `standalone` are public: the
+//! modules that touch raw host memory are internal to the crate.
 //!
 //! Panic strategy: the library is built with `panic = "abort"`, and every export runs inside
 //! a boundary that turns a panic into a message and `abort()`; an internal invariant
@@ -33,12 +35,12 @@
 compile_error!("qemu-user-mmap supports 64-bit hosts only");
 
 pub mod config;
-pub mod emulator;
+pub(crate) mod emulator;
 pub mod ffi;
 pub mod guest;
-pub mod host;
-pub mod lock;
-pub mod ops;
+pub(crate) mod host;
+pub(crate) mod lock;
+pub(crate) mod ops;
 pub mod state;
 
 #[cfg(any(test, feature = "standalone"))]

@@ -49,11 +49,6 @@ fn mutex_failed(what: &str, r: libc::c_int) -> ! {
     crate::fatal(&format!("mmap lock: {what} failed with error {r}"))
 }
 
-/// Whether the calling thread holds the mmap lock.
-pub fn held() -> bool {
-    LOCK_COUNT.with(|c| c.get() > 0)
-}
-
 /// `mmap_lock()`: takes the mutex on the thread's first level of recursion.
 #[inline]
 pub fn lock() {
