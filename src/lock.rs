@@ -49,15 +49,22 @@ fn mutex_failed(what: &str, r: libc::c_int) -> ! {
     crate::fatal(&format!("mmap lock: {what} failed with error {r}"))
 }
 
+// The fast paths of `mmap_lock`/`mmap_unlock`: one thread-local count and one compare; the
+// mutex only on the first (last) level. A failing `pthread_mutex_lock` aborts with a
+// message (the thread would otherwise run without mutual exclusion). The mutex is a
+// default-type mutex, which the owning thread's `pthread_mutex_unlock` always releases
+// (its errors exist only for error-checking, recursive, robust and priority-protocol
+// mutexes): the unlock is a tail call whose result is not looked at, as in 2.3; the
+// unbalanced unlock, the one misuse a caller can make, is caught by the count before the
+// mutex is touched. The count goes up before the mutex is taken, so a signal handler
+// interrupting `lock` on this thread recurses instead of deadlocking on the mutex.
+
 /// `mmap_lock()`: takes the mutex on the thread's first level of recursion.
 #[inline]
 pub fn lock() {
-    let first = LOCK_COUNT.with(|c| {
-        let n = c.get();
-        c.set(n + 1);
-        n == 0
-    });
-    if first {
+    let n = LOCK_COUNT.get();
+    LOCK_COUNT.set(n.wrapping_add(1));
+    if n == 0 {
         mutex_op(libc::pthread_mutex_lock, "pthread_mutex_lock");
     }
 }
@@ -65,16 +72,14 @@ pub fn lock() {
 /// `mmap_unlock()`: releases the mutex when the thread's count drops back to 0.
 #[inline]
 pub fn unlock() {
-    let last = LOCK_COUNT.with(|c| {
-        let n = c.get() - 1;
-        if n < 0 {
-            unbalanced();
-        }
-        c.set(n);
-        n == 0
-    });
-    if last {
-        mutex_op(libc::pthread_mutex_unlock, "pthread_mutex_unlock");
+    let n = LOCK_COUNT.get().wrapping_sub(1);
+    if n < 0 {
+        unbalanced();
+    }
+    LOCK_COUNT.set(n);
+    if n == 0 {
+        // SAFETY: as in `lock`; this thread took the mutex at its first level.
+        unsafe { libc::pthread_mutex_unlock(MMAP_MUTEX.0.get()) };
     }
 }
 
