@@ -18,9 +18,37 @@ use crate::guest::GuestAddr;
 use crate::ops::{self, c_status, Failure, Outcome};
 use crate::{fatal, lock};
 
+/// The exports that run inside `boundary`, by number: what a thread records on entry is
+/// one byte, not the name.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Export {
+    None,
+    Mprotect,
+    Mmap,
+    Munmap,
+    Mremap,
+    Msync,
+    FindVma,
+}
+
+impl Export {
+    fn name(self) -> &'static str {
+        match self {
+            Export::None => "",
+            Export::Mprotect => "target_mprotect",
+            Export::Mmap => "target_mmap",
+            Export::Munmap => "target_munmap",
+            Export::Mremap => "target_mremap",
+            Export::Msync => "target_msync",
+            Export::FindVma => "mmap_find_vma",
+        }
+    }
+}
+
 thread_local! {
     /// The export running on this thread, for the panic message.
-    static CURRENT_EXPORT: Cell<&'static str> = const { Cell::new("") };
+    static CURRENT_EXPORT: Cell<Export> = const { Cell::new(Export::None) };
 }
 
 /// Installs, once, a panic hook that names the export a panic happened in, then defers to
@@ -31,7 +59,7 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let export = CURRENT_EXPORT.with(Cell::get);
+            let export = CURRENT_EXPORT.with(Cell::get).name();
             if !export.is_empty() {
                 eprintln!("qemu-user-mmap: internal error in {export}: {info}");
             }
@@ -40,17 +68,30 @@ fn install_panic_hook() {
     });
 }
 
+/// The hook is installed when the program (or the shared library) is loaded, so that no
+/// export pays for the check: the library's one object file carries this constructor
+/// (`codegen-units = 1` with LTO), and the linker keeps every `.init_array` entry.
+#[used]
+#[link_section = ".init_array"]
+static INSTALL_PANIC_HOOK: extern "C" fn() = {
+    extern "C" fn install() {
+        install_panic_hook();
+    }
+    install
+};
+
 /// Runs one export; a panic inside is an internal error and aborts the process, with a
-/// message naming the export.
+/// message naming the export. The export is recorded as one byte per call; the previous
+/// value comes back afterwards, for an export called from a signal handler that
+/// interrupted another.
 #[inline(always)]
-fn boundary<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
-    install_panic_hook();
-    let outer = CURRENT_EXPORT.with(|c| c.replace(name));
+fn boundary<T>(export: Export, f: impl FnOnce() -> T) -> T {
+    let outer = CURRENT_EXPORT.replace(export);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CURRENT_EXPORT.with(|c| c.set(outer));
+    CURRENT_EXPORT.set(outer);
     match result {
         Ok(v) => v,
-        Err(_) => panicked(name),
+        Err(_) => panicked(export.name()),
     }
 }
 
@@ -82,7 +123,7 @@ fn c_address(outcome: Outcome<GuestAddr>) -> abi_long {
 /// nothing), or the host `mprotect`'s own `errno`.
 #[no_mangle]
 pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int) -> c_int {
-    boundary("target_mprotect", || {
+    boundary(Export::Mprotect, || {
         c_status(ops::protect::mprotect(GuestAddr(start), len, prot))
     })
 }
@@ -107,7 +148,7 @@ pub extern "C" fn target_mmap(
     fd: c_int,
     offset: abi_ulong,
 ) -> abi_long {
-    boundary("target_mmap", || {
+    boundary(Export::Mmap, || {
         c_address(ops::map::mmap(
             GuestAddr(start),
             len,
@@ -126,7 +167,7 @@ pub extern "C" fn target_mmap(
 /// release the pages, in which case nothing changed (the page flags are kept).
 #[no_mangle]
 pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
-    boundary("target_munmap", || {
+    boundary(Export::Munmap, || {
         c_status(ops::unmap::munmap(GuestAddr(start), len))
     })
 }
@@ -148,7 +189,7 @@ pub extern "C" fn target_mremap(
     flags: c_ulong,
     new_addr: abi_ulong,
 ) -> abi_long {
-    boundary("target_mremap", || {
+    boundary(Export::Mremap, || {
         c_address(ops::remap::mremap(
             GuestAddr(old_addr),
             old_size,
@@ -168,7 +209,7 @@ pub extern "C" fn target_mremap(
 /// does not call it: the symbol exists for link compatibility.)
 #[no_mangle]
 pub extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -> c_int {
-    boundary("target_msync", || {
+    boundary(Export::Msync, || {
         c_status(ops::sync::msync(GuestAddr(start), len, flags))
     })
 }
@@ -181,7 +222,7 @@ pub extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -
 /// (`PROT_NONE`) for the caller to map over with `MAP_FIXED`.
 #[no_mangle]
 pub extern "C" fn mmap_find_vma(start: abi_ulong, size: abi_ulong) -> abi_ulong {
-    boundary("mmap_find_vma", || {
+    boundary(Export::FindVma, || {
         ops::find::find_vma(&Emulator::current(), GuestAddr(start), size).raw()
     })
 }
