@@ -98,12 +98,16 @@ pub fn mremap(
     } else {
         0
     };
-    let mapped = first_flags & PAGE_VALID != 0
-        && target_pages_touching(old_addr.wide(), old_addr.wide() + checked.min(old_len))
-            .all(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID != 0);
-    if !mapped {
+    // The same walk records the protections of those pages, which the page flags of the
+    // new range take (`move_page_flags`): each page is looked up once.
+    let runs = if first_flags & PAGE_VALID != 0 {
+        protection_runs(&emu, old_addr, first_flags, checked.min(old_len))
+    } else {
+        None
+    };
+    let Some(runs) = runs else {
         return Err(Failure::Errno(libc::EFAULT));
-    }
+    };
     // The host is given whole target pages: with target pages larger than the real ones
     // (8 KiB guests on 4 KiB hosts) Linux aligns both sizes to its page, so a size inside
     // the last target page neither drops nor leaves behind the rest of that page.
@@ -188,7 +192,8 @@ pub fn mremap(
         new_addr,
         new_len,
         dont_unmap,
-        first_flags,
+        prot_of(first_flags),
+        &runs,
     );
     if let Some((lo, hi)) = freed.filter(|_| big_host_pages) {
         // A host page the range shared may now hold no guest page at all: release it too, as
@@ -310,9 +315,73 @@ fn resize_in_place(
     r.map_err(|e: Errno| e.into())
 }
 
+/// The protection a page of the old range gives the page it moves to: its own, with the
+/// write permission that QEMU took away for its translated code given back.
+fn prot_of(flags: c_int) -> c_int {
+    let mut prot = flags & PAGE_BITS;
+    if flags & PAGE_WRITE_ORG != 0 {
+        prot |= PAGE_WRITE;
+    }
+    prot | PAGE_VALID
+}
+
+/// Runs of equal protection (`prot_of`) over the start of the old range, as (offset, end
+/// offset, protection): the runs before the last one, which only a range of several
+/// protections has (no allocation otherwise), then the last run.
+#[derive(Default)]
+struct ProtRuns {
+    before: Vec<(u64, u64, c_int)>,
+    last: Option<(u64, u64, c_int)>,
+}
+
+/// Looks up the target pages of `[old, old + len)` (`len` whole target pages inside the
+/// guest space; the first page's flags are `first_flags`) and returns their runs of equal
+/// protection, or `None` at the first page that is not mapped.
+///
+/// Every page is looked at: a move can take several host mappings of different protections
+/// at once (Linux 6.17), and one host mapping can hold guest pages of different
+/// protections (a page QEMU write-protected for its translated code has the host
+/// protection of a read-only neighbour); only the page flags tell.
+fn protection_runs(
+    emu: &Emulator,
+    old: GuestAddr,
+    first_flags: c_int,
+    len: u64,
+) -> Option<ProtRuns> {
+    let ps = TARGET_PAGE_SIZE as u64;
+    let mut runs = ProtRuns::default();
+    if len == 0 {
+        return Some(runs);
+    }
+    if first_flags & PAGE_VALID == 0 {
+        return None;
+    }
+    // The run being read: its start and its pages' flags (equal flags, equal protection).
+    let (mut start, mut flags) = (0, first_flags);
+    let mut off = ps;
+    while off < len {
+        let f = emu.page_flags(old.add(off as abi_ulong));
+        if f != flags {
+            if f & PAGE_VALID == 0 {
+                return None;
+            }
+            if prot_of(f) != prot_of(flags) {
+                runs.before.push((start, off, prot_of(flags)));
+                start = off;
+            }
+            flags = f;
+        }
+        off += ps;
+    }
+    runs.last = Some((start, len, prot_of(flags)));
+    Some(runs)
+}
+
 /// The page flags follow the mapping: each page of the new range gets the protection of
 /// the page it came from (a grown tail that of the last old page), and the old range is
-/// cleared unless it stays mapped. `first_flags` is the old range's first page's.
+/// cleared unless it stays mapped. `runs` are the protections of the old range's pages
+/// that `mremap` looked at (`protection_runs`): all of them when the mapping grows, the
+/// part that moves when it moves; `first_prot` is the first page's.
 #[allow(clippy::too_many_arguments)]
 fn move_page_flags(
     emu: &Emulator,
@@ -321,26 +390,12 @@ fn move_page_flags(
     new: GuestAddr,
     new_len: u64,
     keep_old: bool,
-    first_flags: c_int,
+    first_prot: c_int,
+    runs: &ProtRuns,
 ) {
-    let ps = TARGET_PAGE_SIZE as u64;
-    let uniform = emu.pages.size == ps;
-    let prot_of = |flags: c_int| {
-        let mut prot = flags & PAGE_BITS;
-        if flags & PAGE_WRITE_ORG != 0 {
-            prot |= PAGE_WRITE;
-        }
-        prot | PAGE_VALID
-    };
-    // Resized in place, the old range was one host mapping: with host pages of the
-    // target's size its pages share one protection.
-    let last_flags = || {
-        if (uniform && new == old) || old_len <= ps {
-            prot_of(first_flags)
-        } else {
-            prot_of(emu.page_flags(old.add((old_len - ps) as abi_ulong)))
-        }
-    };
+    // A grown tail takes the protection of the last old page (looked at when growing;
+    // an old size of 0 has only the first page).
+    let last_prot = runs.last.map_or(first_prot, |run| run.2);
     if new == old {
         // Resized in place: the pages kept keep their flags.
         if new_len < old_len {
@@ -353,38 +408,24 @@ fn move_page_flags(
             emu.set_page_flags(
                 old.add(old_len as abi_ulong),
                 old.add(new_len as abi_ulong),
-                last_flags(),
+                last_prot,
             );
         }
         return;
     }
-    // Runs of equal protection: (offset, end offset, flags). A move can take several host
-    // mappings of different protections at once (Linux 6.17): look at every page.
     let copied = old_len.min(new_len);
-    let mut runs: Vec<(u64, u64, c_int)> = Vec::new();
-    for off in (0..copied).step_by(ps as usize) {
-        let f = if off == 0 {
-            prot_of(first_flags)
-        } else {
-            prot_of(emu.page_flags(old.add(off as abi_ulong)))
-        };
-        match runs.last_mut() {
-            Some(run) if run.2 == f && run.1 == off => run.1 = off + ps,
-            _ => runs.push((off, off + ps, f)),
-        }
-    }
-    let tail_flags = if new_len > copied { last_flags() } else { 0 };
+    debug_assert_eq!(runs.last.map_or(0, |run| run.1), copied);
     if !keep_old && old_len != 0 {
         emu.set_page_flags(old, old.add(old_len as abi_ulong), 0);
     }
-    for (from, to, f) in runs {
-        emu.set_page_flags(new.add(from as abi_ulong), new.add(to as abi_ulong), f);
+    for &(from, to, prot) in runs.before.iter().chain(&runs.last) {
+        emu.set_page_flags(new.add(from as abi_ulong), new.add(to as abi_ulong), prot);
     }
     if new_len > copied {
         emu.set_page_flags(
             new.add(copied as abi_ulong),
             new.add(new_len as abi_ulong),
-            tail_flags,
+            last_prot,
         );
     }
 }
