@@ -1,5 +1,5 @@
 /*
- * tcommon.h -- shared helpers for the t_*.c test programs.
+ * tcommon.h -- definitions shared by the t_*.c test programs.
  */
 #ifndef TCOMMON_H
 #define TCOMMON_H
@@ -24,7 +24,8 @@
  *
  * The tests describe QEMU 2.3's linux-user/mmap.c exactly (IMPL=oracle) AND
  * the Rust library (IMPL=rust), which deliberately fixes the original's bugs
- * with Linux semantics: the differences D1-D31 listed in COMPATIBILITY.md.
+ * with Linux semantics: the deliberate differences (D-numbers) listed in
+ * COMPATIBILITY.md, whose table names the tests that show each one.
  * The Makefile passes -DIMPL_ORACLE=1 or -DIMPL_RUST=1.  Where the two
  * differ, a test keeps both expectations as real assertions:
  *
@@ -38,8 +39,9 @@
  *
  * or, for a single value, CHECK_EQ_DIV("D12", value, original, ours).
  * Every such place names its D-number; `grep -n 'D[0-9]' t_*.c` lists them.
- * A difference that is not in D1-D31 but is not a bug either (ours does what
- * Linux does) is labelled UNDOC-n and listed in TESTING.md.  A suspected
+ * A difference that has no D-number yet but is not a bug either (ours does
+ * what Linux does) is labelled UNDOC-n until COMPATIBILITY.md gives it one
+ * (see TESTING.md).  A suspected
  * library bug keeps the original's/Linux's expectation: CHECK_KB below.
  */
 #if defined(IMPL_RUST) && defined(IMPL_ORACLE)
@@ -55,7 +57,7 @@
 #endif
 
 /* One value, two expectations: `orig` for QEMU 2.3, `ours` for the Rust
-   library; `d` names the difference ("D1".."D31"), printed on failure. */
+   library; `d` names the difference (e.g. "D5"), printed on failure. */
 #define CHECK_EQ_DIV(d, a, orig, ours) do {                                 \
     int check_failed_before_ = check_failed;                                \
     if (LINUX_FIXES) {                                                      \
