@@ -9,73 +9,18 @@
 #![allow(clippy::unnecessary_cast)]
 
 use std::os::raw::c_int;
-use std::sync::{Mutex, MutexGuard};
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
 use qemu_user_mmap::ffi::*;
-use qemu_user_mmap::standalone::{self, Config};
+use qemu_user_mmap::standalone;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+mod common;
+use common::{Guest, RESERVED};
 
 const PS: abi_ulong = TARGET_PAGE_SIZE;
 const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
 const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
 const FIXED: c_int = ANON | libc::MAP_FIXED;
-const RESERVED: u64 = 1 << 28;
-
-/// A fresh guest: the emulator side re-initialised with a 256 MiB reserved window.
-struct Guest {
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Guest {
-    fn new(host_page_size: u64) -> Guest {
-        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        standalone::init(&Config {
-            host_page_size,
-            reserved_va: RESERVED,
-            guest_base: 0,
-            mmap_min_addr: 0x10000,
-        })
-        .expect("init");
-        Guest { _serial: serial }
-    }
-
-    fn host(&self, g: abi_ulong) -> *mut u8 {
-        (standalone::window().0 + g as u64) as *mut u8
-    }
-
-    fn fill(&self, g: abi_ulong, len: abi_ulong, byte: u8) {
-        // SAFETY: the caller maps [g, g + len) writable first.
-        unsafe { std::ptr::write_bytes(self.host(g), byte, len as usize) }
-    }
-
-    fn all(&self, g: abi_ulong, len: abi_ulong, byte: u8) -> bool {
-        // SAFETY: the caller maps [g, g + len) readable first.
-        unsafe { std::slice::from_raw_parts(self.host(g), len as usize) }
-            .iter()
-            .all(|&b| b == byte)
-    }
-
-    fn flags(&self, g: abi_ulong) -> c_int {
-        standalone::page_get_flags(g as _)
-    }
-
-    /// The host protection of the guest page at `g`, from /proc/self/maps (None: unmapped).
-    fn host_prot(&self, g: abi_ulong) -> Option<String> {
-        let addr = self.host(g) as u64;
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        maps.lines().find_map(|line| {
-            let (range, rest) = line.split_once(' ')?;
-            let (lo, hi) = range.split_once('-')?;
-            let (lo, hi) = (
-                u64::from_str_radix(lo, 16).ok()?,
-                u64::from_str_radix(hi, 16).ok()?,
-            );
-            (lo <= addr && addr < hi).then(|| rest[..3].to_string())
-        })
-    }
-}
 
 /// A fixed place in the middle of the window, clear of the top where searches start.
 const BASE: abi_ulong = 0x0100_0000;

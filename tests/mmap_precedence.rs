@@ -10,13 +10,13 @@
 
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
-use std::sync::{Mutex, MutexGuard};
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
 use qemu_user_mmap::ffi::*;
-use qemu_user_mmap::standalone::{self, Config};
+use qemu_user_mmap::standalone;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+mod common;
+use common::{Guest, RESERVED};
 
 const PS: abi_ulong = TARGET_PAGE_SIZE;
 const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
@@ -25,68 +25,11 @@ const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
 const PRIVATE_FIXED: c_int = libc::MAP_PRIVATE | libc::MAP_FIXED;
 const NOREPLACE: c_int = 0x10_0000;
 const VALIDATE: c_int = 0x03;
-const RESERVED: u64 = 1 << 28;
 /// A fixed place in the middle of the window, aligned to 64 KiB.
 const BASE: abi_ulong = 0x0100_0000;
 /// The first guest address outside the reserved window.
 const OUTSIDE: abi_ulong = RESERVED as abi_ulong;
 const WIDE: bool = abi_ulong::BITS == 64;
-
-struct Guest {
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Guest {
-    fn new(host_page_size: u64) -> Guest {
-        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        standalone::init(&Config {
-            host_page_size,
-            reserved_va: RESERVED,
-            guest_base: 0,
-            mmap_min_addr: 0x10000,
-        })
-        .expect("init");
-        Guest { _serial: serial }
-    }
-
-    fn host(&self, g: abi_ulong) -> *mut u8 {
-        (standalone::window().0 + g as u64) as *mut u8
-    }
-
-    fn fill(&self, g: abi_ulong, len: abi_ulong, byte: u8) {
-        // SAFETY: the caller maps [g, g + len) writable first.
-        unsafe { std::ptr::write_bytes(self.host(g), byte, len as usize) }
-    }
-
-    fn all(&self, g: abi_ulong, len: abi_ulong, byte: u8) -> bool {
-        // SAFETY: the caller maps [g, g + len) readable first.
-        unsafe { std::slice::from_raw_parts(self.host(g), len as usize) }
-            .iter()
-            .all(|&b| b == byte)
-    }
-
-    fn flags(&self, g: abi_ulong) -> c_int {
-        standalone::page_get_flags(g as _)
-    }
-
-    /// The host mappings over `[g, g + len)`, from /proc/self/maps.
-    fn host_maps(&self, g: abi_ulong, len: abi_ulong) -> Vec<String> {
-        let (lo, hi) = (self.host(g) as u64, self.host(g) as u64 + len as u64);
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        maps.lines()
-            .filter(|line| {
-                let range = line.split(' ').next().unwrap();
-                let (a, b) = range.split_once('-').unwrap();
-                let (a, b) = (
-                    u64::from_str_radix(a, 16).unwrap(),
-                    u64::from_str_radix(b, 16).unwrap(),
-                );
-                a < hi && lo < b
-            })
-            .map(|l| l.split_whitespace().take(5).collect::<Vec<_>>().join(" "))
-            .collect()
-    }
-}
 
 fn errno() -> c_int {
     std::io::Error::last_os_error().raw_os_error().unwrap()

@@ -14,78 +14,22 @@
 #![allow(clippy::unnecessary_cast)]
 
 use std::os::raw::c_int;
-use std::sync::{Mutex, MutexGuard};
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
 use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone::{self, Config};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+mod common;
+use common::Guest;
 
 const PS: abi_ulong = TARGET_PAGE_SIZE;
 const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
 const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
 const FIXED: c_int = ANON | libc::MAP_FIXED;
-const RESERVED: u64 = 1 << 28;
 const BASE: abi_ulong = 0x0100_0000;
 const MAYMOVE: u64 = libc::MREMAP_MAYMOVE as u64;
 const MAYMOVE_FIXED: u64 = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64;
 const VALID: c_int = 0x8;
-
-struct Guest {
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Guest {
-    fn new(host_page_size: u64) -> Guest {
-        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        standalone::init(&Config {
-            host_page_size,
-            reserved_va: RESERVED,
-            guest_base: 0,
-            mmap_min_addr: 0x10000,
-        })
-        .expect("init");
-        Guest { _serial: serial }
-    }
-
-    fn host(&self, g: abi_ulong) -> *mut u8 {
-        (standalone::window().0 + g as u64) as *mut u8
-    }
-
-    fn fill(&self, g: abi_ulong, len: abi_ulong, byte: u8) {
-        // SAFETY: the caller maps [g, g + len) writable first.
-        unsafe { std::ptr::write_bytes(self.host(g), byte, len as usize) }
-    }
-
-    fn all(&self, g: abi_ulong, len: abi_ulong, byte: u8) -> bool {
-        // SAFETY: the caller checks that [g, g + len) is readable on the host first.
-        unsafe { std::slice::from_raw_parts(self.host(g), len as usize) }
-            .iter()
-            .all(|&b| b == byte)
-    }
-
-    /// The page flags without `PAGE_WRITE_ORG` (which `page_set_flags` adds to writable
-    /// pages).
-    fn flags(&self, g: abi_ulong) -> c_int {
-        standalone::page_get_flags(g as _) & !0x10
-    }
-
-    /// The host protection at guest address `g`, from /proc/self/maps (None: unmapped).
-    fn host_prot(&self, g: abi_ulong) -> Option<String> {
-        let addr = self.host(g) as u64;
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        maps.lines().find_map(|line| {
-            let (range, rest) = line.split_once(' ')?;
-            let (lo, hi) = range.split_once('-')?;
-            let (lo, hi) = (
-                u64::from_str_radix(lo, 16).ok()?,
-                u64::from_str_radix(hi, 16).ok()?,
-            );
-            (lo <= addr && addr < hi).then(|| rest[..3].to_string())
-        })
-    }
-}
 
 fn real_page() -> abi_ulong {
     // SAFETY: sysconf has no preconditions.
@@ -117,10 +61,14 @@ fn mprotect_before_a_hole(host_page_size: u64) {
     assert_eq!(target_mprotect(a, 5 * PS, libc::PROT_READ), -1);
     assert_eq!(errno(), libc::ENOMEM);
     for p in 0..3 {
-        assert_eq!(g.flags(a + p * PS), VALID | libc::PROT_READ, "page {p}");
+        assert_eq!(
+            g.prot_flags(a + p * PS),
+            VALID | libc::PROT_READ,
+            "page {p}"
+        );
     }
-    assert_eq!(g.flags(a + 3 * PS), 0);
-    assert_eq!(g.flags(a + 4 * PS), VALID | RW);
+    assert_eq!(g.prot_flags(a + 3 * PS), 0);
+    assert_eq!(g.prot_flags(a + 4 * PS), VALID | RW);
     if host_page_size <= PS as u64 {
         assert_eq!(g.host_prot(a).as_deref(), Some("r--"));
         assert_eq!(g.host_prot(a + 2 * PS).as_deref(), Some("r--"));
@@ -135,9 +83,9 @@ fn mprotect_before_a_hole(host_page_size: u64) {
     let a = five_with_hole(&g, 1);
     assert_eq!(target_mprotect(a, 5 * PS, libc::PROT_READ), -1);
     assert_eq!(errno(), libc::ENOMEM);
-    assert_eq!(g.flags(a), VALID | libc::PROT_READ);
+    assert_eq!(g.prot_flags(a), VALID | libc::PROT_READ);
     for p in 2..5 {
-        assert_eq!(g.flags(a + p * PS), VALID | RW, "page {p}");
+        assert_eq!(g.prot_flags(a + p * PS), VALID | RW, "page {p}");
     }
 
     // Hole at the start: nothing changes.
@@ -145,7 +93,7 @@ fn mprotect_before_a_hole(host_page_size: u64) {
     assert_eq!(target_mprotect(a, 5 * PS, libc::PROT_READ), -1);
     assert_eq!(errno(), libc::ENOMEM);
     for p in 1..5 {
-        assert_eq!(g.flags(a + p * PS), VALID | RW, "page {p}");
+        assert_eq!(g.prot_flags(a + p * PS), VALID | RW, "page {p}");
     }
     if host_page_size <= PS as u64 {
         assert_eq!(g.host_prot(a + PS).as_deref(), Some("rw-"));
@@ -171,8 +119,8 @@ fn mprotect_dropping_exec_before_a_hole_invalidates_only_that_part() {
     let a = map_at(BASE, 4 * PS, rwx);
     assert_eq!(target_munmap(a + 2 * PS, PS), 0);
     assert_eq!(target_mprotect(a, 4 * PS, RW), -1);
-    assert_eq!(g.flags(a + PS), VALID | RW);
-    assert_eq!(g.flags(a + 3 * PS), VALID | rwx);
+    assert_eq!(g.prot_flags(a + PS), VALID | RW);
+    assert_eq!(g.prot_flags(a + 3 * PS), VALID | rwx);
 }
 
 #[test]
@@ -185,9 +133,9 @@ fn maymove_without_growth_stays_in_place() {
         target_mremap(a, 5 * PS, 5 * PS, MAYMOVE as _, 0),
         a as abi_long
     );
-    assert_eq!(g.flags(a + 2 * PS), 0, "the hole stays");
+    assert_eq!(g.prot_flags(a + 2 * PS), 0, "the hole stays");
     for p in [0, 1, 3, 4] {
-        assert_eq!(g.flags(a + p * PS), VALID | RW, "page {p}");
+        assert_eq!(g.prot_flags(a + p * PS), VALID | RW, "page {p}");
     }
     assert!(g.all(a, 2 * PS, 0x5a));
     assert!(g.all(a + 3 * PS, 2 * PS, 0x5a));
@@ -197,9 +145,9 @@ fn maymove_without_growth_stays_in_place() {
         target_mremap(a, 5 * PS, 4 * PS, MAYMOVE as _, 0),
         a as abi_long
     );
-    assert_eq!(g.flags(a + 4 * PS), 0);
+    assert_eq!(g.prot_flags(a + 4 * PS), 0);
     assert_eq!(g.host_prot(a + 4 * PS).as_deref(), Some("---"));
-    assert_eq!(g.flags(a + 3 * PS), VALID | RW);
+    assert_eq!(g.prot_flags(a + 3 * PS), VALID | RW);
     assert!(g.all(a + 3 * PS, PS, 0x5a));
 
     // The first page unmapped: EFAULT.
@@ -226,7 +174,7 @@ fn sizes_inside_a_big_target_page_keep_the_whole_page() {
     let a = map_at(BASE, 2 * PS, RW);
     g.fill(a, 2 * PS, 0x77);
     assert_eq!(target_mremap(a, 2 * PS, 2 * PS - real, 0, 0), a as abi_long);
-    assert_eq!(g.flags(a + PS), VALID | RW);
+    assert_eq!(g.prot_flags(a + PS), VALID | RW);
     assert_eq!(g.host_prot(a + 2 * PS - real).as_deref(), Some("rw-"));
     assert!(
         g.all(a, 2 * PS, 0x77),
@@ -239,10 +187,10 @@ fn sizes_inside_a_big_target_page_keep_the_whole_page() {
         target_mremap(a, PS + 1, PS + 1, MAYMOVE_FIXED as _, target),
         target as abi_long
     );
-    assert_eq!(g.flags(target + PS), VALID | RW);
+    assert_eq!(g.prot_flags(target + PS), VALID | RW);
     assert_eq!(g.host_prot(target + 2 * PS - real).as_deref(), Some("rw-"));
     assert!(g.all(target, 2 * PS, 0x77), "both target pages moved whole");
-    assert_eq!(g.flags(a), 0);
+    assert_eq!(g.prot_flags(a), 0);
     assert_eq!(g.host_prot(a + PS + real).as_deref(), Some("---"));
 
     // A shrink to a size inside the first target page drops only the second one.
@@ -250,7 +198,7 @@ fn sizes_inside_a_big_target_page_keep_the_whole_page() {
         target_mremap(target, 2 * PS, real, 0, 0),
         target as abi_long
     );
-    assert_eq!(g.flags(target + PS), 0);
+    assert_eq!(g.prot_flags(target + PS), 0);
     assert_eq!(g.host_prot(target + PS - real).as_deref(), Some("rw-"));
     assert!(g.all(target, PS, 0x77));
 }
@@ -312,7 +260,7 @@ fn munmap_narrows_an_all_prot_none_host_page() {
     assert_eq!(target_mprotect(a, PS, libc::PROT_NONE), 0);
     assert_eq!(g.host_prot(a).as_deref(), Some("rw-"));
     assert_eq!(target_munmap(a + PS, HP - PS), 0);
-    assert_eq!(g.flags(a), VALID);
+    assert_eq!(g.prot_flags(a), VALID);
     assert_eq!(
         g.host_prot(a).as_deref(),
         Some("---"),
@@ -340,7 +288,7 @@ fn moved_real_pages_take_their_new_host_pages_union() {
         target as abi_long
     );
     for p in [target, target + HP / 2] {
-        assert_eq!(g.flags(p), VALID | libc::PROT_READ);
+        assert_eq!(g.prot_flags(p), VALID | libc::PROT_READ);
         assert_eq!(g.host_prot(p).as_deref(), Some("r--"), "at {p:#x}");
     }
     // A growth in place into the next host page: the grown page's host page gets the
@@ -351,7 +299,7 @@ fn moved_real_pages_take_their_new_host_pages_union() {
         target_mremap(b + HP - PS, PS, 2 * PS, 0, 0),
         (b + HP - PS) as abi_long
     );
-    assert_eq!(g.flags(b + HP), VALID | libc::PROT_READ);
+    assert_eq!(g.prot_flags(b + HP), VALID | libc::PROT_READ);
     assert_eq!(g.host_prot(b + HP).as_deref(), Some("r--"));
 }
 
@@ -392,15 +340,12 @@ fn growth_in_place_into_a_freed_part_of_a_big_host_page() {
         eprintln!("skipped: needs a 64-bit guest and target pages smaller than 64 KiB");
         return;
     }
-    let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    standalone::init(&Config {
+    let g = Guest::with(&Config {
         host_page_size: 65536,
         reserved_va: 0,
         guest_base: 0,
         mmap_min_addr: 0x10000,
-    })
-    .expect("init");
-    let g = Guest { _serial: serial };
+    });
     let a = target_mmap(0, 4 * PS, RW, ANON, -1, 0);
     assert!(a > 0, "mmap: errno {}", errno());
     let a = a as abi_ulong;
@@ -413,13 +358,17 @@ fn growth_in_place_into_a_freed_part_of_a_big_host_page() {
     assert!(bytes[..2 * PS as usize].iter().all(|&b| b == 0x5a));
     assert!(bytes[2 * PS as usize..].iter().all(|&b| b == 0));
     for k in 0..4 {
-        assert_eq!(g.flags(a + k * PS) & (RW | VALID), RW | VALID, "page {k}");
+        assert_eq!(
+            g.prot_flags(a + k * PS) & (RW | VALID),
+            RW | VALID,
+            "page {k}"
+        );
     }
     // A tail holding a guest page is not free: Linux refuses (ENOMEM), nothing changes.
     assert_eq!(target_munmap(a + 2 * PS, PS), 0);
     assert_eq!(target_mremap(a, 2 * PS, 4 * PS, 0, 0), -1);
     assert_eq!(errno(), libc::ENOMEM);
-    assert_eq!(g.flags(a + 2 * PS), 0);
-    assert_eq!(g.flags(a + 3 * PS) & VALID, VALID);
+    assert_eq!(g.prot_flags(a + 2 * PS), 0);
+    assert_eq!(g.prot_flags(a + 3 * PS) & VALID, VALID);
     assert_eq!(target_munmap(a, 4 * PS), 0);
 }
