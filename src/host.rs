@@ -35,6 +35,27 @@ pub fn set_errno(e: c_int) {
     unsafe { *libc::__errno_location() = e }
 }
 
+/// Host calls made so far that can change existing host mappings or memory contents
+/// (`mmap` with `MAP_FIXED`, `munmap`, `mprotect`, `madvise`, `mremap`, `pread`, `zero`):
+/// the standalone emulator's invariant checker re-checks the host state only when this
+/// moved since its last check.
+#[cfg(feature = "standalone")]
+static CHANGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one host call that may change mappings or memory (standalone builds only).
+#[inline]
+fn changing() {
+    #[cfg(feature = "standalone")]
+    CHANGES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// How many host calls that may change mappings or memory the library has made (counted
+/// before each call is made).
+#[cfg(feature = "standalone")]
+pub fn changes() -> u64 {
+    CHANGES.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// The raw host calls: libc's functions by default, the kernel directly with
 /// `raw-syscalls`. Same signatures and conventions (-1 or `MAP_FAILED` with `errno`).
 #[cfg(not(feature = "raw-syscalls"))]
@@ -149,18 +170,24 @@ pub fn mmap(
     fd: c_int,
     offset: i64,
 ) -> Result<HostAddr, Errno> {
+    if flags & libc::MAP_FIXED != 0 {
+        // Without MAP_FIXED the kernel never replaces an existing mapping.
+        changing();
+    }
     // SAFETY: see the module comment: the mapping replaces guest memory only.
     check_ptr(unsafe { sys::mmap(addr.as_ptr(), len as usize, prot, flags, fd, offset) })
 }
 
 /// `munmap(addr, len)`.
 pub fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
+    changing();
     // SAFETY: see the module comment.
     check_int(unsafe { sys::munmap(addr.as_ptr(), len as usize) })
 }
 
 /// `mprotect(addr, len, prot)`.
 pub fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
+    changing();
     // SAFETY: see the module comment.
     check_int(unsafe { sys::mprotect(addr.as_ptr(), len as usize, prot) })
 }
@@ -168,12 +195,14 @@ pub fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
 /// `madvise(addr, len, advice)` (always the libc function: the LD_PRELOAD tool does not
 /// define it).
 pub fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<(), Errno> {
+    changing();
     // SAFETY: see the module comment: advice on guest memory only.
     check_int(unsafe { libc::madvise(addr.as_ptr(), len as usize, advice) })
 }
 
 /// The 4-argument `mremap(old, old_len, new_len, flags)` of glibc (flags narrowed to `int`).
 pub fn mremap(old: HostAddr, old_len: u64, new_len: u64, flags: c_int) -> Result<HostAddr, Errno> {
+    changing();
     // SAFETY: see the module comment.
     check_ptr(unsafe { sys::mremap(old.as_ptr(), old_len as usize, new_len as usize, flags) })
 }
@@ -187,6 +216,7 @@ pub fn mremap_to(
     flags: c_ulong,
     new: HostAddr,
 ) -> Result<HostAddr, Errno> {
+    changing();
     // SAFETY: see the module comment.
     let r = unsafe { libc::syscall(libc::SYS_mremap, old.0, old_len, new_len, flags, new.0) };
     if r == -1 {
@@ -204,6 +234,7 @@ pub fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(), Errno> {
 
 /// `pread(fd, buf, len, offset)` into guest memory at `buf`. Returns the byte count.
 pub fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Errno> {
+    changing();
     // SAFETY: `buf` is guest memory that the caller has just mapped writable; Rust holds no
     // reference to it.
     let r = unsafe { sys::pread(fd, buf.as_ptr(), len as usize, offset) };
@@ -250,6 +281,7 @@ pub fn pread_full(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<(),
 
 /// Fills `len` bytes of guest memory at `addr` with zeros.
 pub fn zero(addr: HostAddr, len: u64) {
+    changing();
     // SAFETY: callers pass guest memory they have just made writable; Rust holds no
     // reference to it.
     unsafe { std::ptr::write_bytes(addr.as_ptr() as *mut u8, 0, len as usize) }

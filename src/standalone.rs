@@ -151,11 +151,11 @@ fn table() -> std::sync::MutexGuard<'static, PageTable> {
 pub extern "C" fn page_get_flags(address: target_ulong) -> c_int {
     GET_CALLS.fetch_add(1, Relaxed);
     let name = || format!("page_get_flags({:#x})", address as u64);
-    storage::check("entering", &name, true);
+    storage::check("entering", &name);
     // QEMU looks pages up by `address >> TARGET_PAGE_BITS` narrowed to tb_page_addr_t.
     let page = (address as u64 >> TARGET_PAGE_BITS) as tb_page_addr_t as u64;
     let flags = table().get(page);
-    storage::check("leaving", &name, true);
+    storage::check("leaving", &name);
     flags
 }
 
@@ -165,7 +165,7 @@ pub extern "C" fn page_set_flags(start: target_ulong, end: target_ulong, flags: 
     SET_CALLS.fetch_add(1, Relaxed);
     let (start, end) = (start as u64, end as u64);
     let name = || format!("page_set_flags({start:#x}, {end:#x}, {flags:#x})");
-    storage::check("entering", &name, false);
+    storage::check("entering", &name);
     if TARGET_ABI_BITS > TARGET_VIRT_ADDR_SPACE_BITS && end >= 1u64 << TARGET_VIRT_ADDR_SPACE_BITS {
         crate::fatal(&format!(
             "page_set_flags: assertion end < (1 << TARGET_VIRT_ADDR_SPACE_BITS) failed (end {end:#x})"
@@ -186,7 +186,7 @@ pub extern "C" fn page_set_flags(start: target_ulong, end: target_ulong, flags: 
     };
     storage::on_set_flags(first, last, flags);
     table().set(first, last, flags);
-    storage::check("leaving", &name, false);
+    storage::check("leaving", &name);
 }
 
 /// `void tb_invalidate_phys_range(tb_page_addr_t start, tb_page_addr_t end, int)`.
@@ -203,14 +203,14 @@ pub extern "C" fn tb_invalidate_phys_range(
             start as u64, end as u64
         )
     };
-    storage::check("entering", &name, false);
+    storage::check("entering", &name);
     let cb = TB_CALLBACK.load(Relaxed);
     if cb != 0 {
         // SAFETY: only `set_tb_callback` stores a value here, and it stores a `TbCallback`.
         let f: TbCallback = unsafe { std::mem::transmute::<usize, TbCallback>(cb) };
         f(start, end);
     }
-    storage::check("leaving", &name, false);
+    storage::check("leaving", &name);
 }
 
 /// The emulator's storage, allocated the way QEMU 2.3 allocates its page table, and the
@@ -232,11 +232,16 @@ pub extern "C" fn tb_invalidate_phys_range(
 /// aborts with a message starting `INVARIANT VIOLATED` when (a) under `reserved_va` the
 /// guest window has a hole (`msync(MS_ASYNC)` fails with `ENOMEM` over unmapped memory),
 /// or (b) a block is no longer mapped and readable, or its canaries (first and last real
-/// page) changed, as when the library mapped over it. Long runs of `page_get_flags` (a
-/// scan of a whole window) are sampled: the first 512 calls, then every 256th.
+/// page) changed, as when the library mapped over it. A callback whose check would see the
+/// same host state as the last one skips it: that state changes only through the
+/// library's host calls, which `host` counts, so a scan of the window by `page_get_flags`
+/// with no host call in between is checked once, at its first call.
 pub mod storage {
     use std::collections::{BTreeMap, VecDeque};
-    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+    use std::sync::atomic::{
+        AtomicU64, AtomicU8,
+        Ordering::{Relaxed, SeqCst},
+    };
     use std::sync::{Mutex, MutexGuard};
 
     use crate::guest::HostAddr;
@@ -267,7 +272,9 @@ pub mod storage {
     /// 0: not decided yet, 1: off, 2: on.
     static MODE: AtomicU8 = AtomicU8::new(0);
     static CHECKS: AtomicU64 = AtomicU64::new(0);
-    static LIGHT_RUN: AtomicU64 = AtomicU64::new(0);
+    /// The value of [`crate::host::changes`] when the last passing check began (`u64::MAX`:
+    /// none since the checker was turned on or the storage cleared).
+    static CHECKED_AT: AtomicU64 = AtomicU64::new(u64::MAX);
 
     fn storage() -> MutexGuard<'static, Storage> {
         STORAGE.lock().unwrap_or_else(|p| p.into_inner())
@@ -276,6 +283,7 @@ pub mod storage {
     /// Turns the checker on or off.
     pub fn set_checks(on: bool) {
         MODE.store(if on { 2 } else { 1 }, Relaxed);
+        CHECKED_AT.store(u64::MAX, SeqCst);
     }
 
     /// Whether the checker runs (and the QEMU-like allocations are made).
@@ -389,6 +397,7 @@ pub mod storage {
         }
         s.leaves.clear();
         s.churn.clear();
+        CHECKED_AT.store(u64::MAX, SeqCst);
     }
 
     fn violation(phase: &str, callback: &str, what: &str) -> ! {
@@ -397,19 +406,24 @@ pub mod storage {
         ))
     }
 
-    /// Runs the checks; `light` for `page_get_flags` (sampled in long runs).
-    pub(super) fn check(phase: &str, callback: &dyn Fn() -> String, light: bool) {
+    /// Runs the checks, unless nothing that could break the invariant happened since the
+    /// last check that passed: the host state checked (the window's mappings, the blocks'
+    /// mappings and contents) changes only through the library's host calls (counted by
+    /// [`crate::host::changes`]) and the emulator's own allocations (also made through
+    /// them), so when that count has not moved the previous result still holds.
+    pub(super) fn check(phase: &str, callback: &dyn Fn() -> String) {
         if !checks_enabled() {
             return;
         }
-        if !light {
-            LIGHT_RUN.store(0, Relaxed);
-        } else {
-            let run = LIGHT_RUN.fetch_add(1, Relaxed) + 1;
-            if run > 512 && run % 256 != 0 {
-                return;
-            }
+        let changes = crate::host::changes();
+        if CHECKED_AT.load(SeqCst) == changes {
+            return;
         }
+        check_now(phase, callback);
+        CHECKED_AT.store(changes, SeqCst);
+    }
+
+    fn check_now(phase: &str, callback: &dyn Fn() -> String) {
         CHECKS.fetch_add(1, Relaxed);
         let (base, reserved) = super::window();
         if reserved != 0
