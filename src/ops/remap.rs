@@ -359,18 +359,28 @@ fn protection_runs(
     // The run being read: its start and its pages' flags (equal flags, equal protection).
     let (mut start, mut flags) = (0, first_flags);
     let mut off = ps;
-    while off < len {
-        let f = emu.page_flags(old.add(off as abi_ulong));
-        if f != flags {
-            if f & PAGE_VALID == 0 {
-                return None;
+    loop {
+        // Past the pages whose flags equal the run's (the common case, a tight loop) to
+        // the first that differs, with its flags.
+        let mut f = flags;
+        while off < len {
+            f = emu.page_flags(old.add(off as abi_ulong));
+            if f != flags {
+                break;
             }
-            if prot_of(f) != prot_of(flags) {
-                runs.before.push((start, off, prot_of(flags)));
-                start = off;
-            }
-            flags = f;
+            off += ps;
         }
+        if off >= len {
+            break;
+        }
+        if f & PAGE_VALID == 0 {
+            return None;
+        }
+        if prot_of(f) != prot_of(flags) {
+            runs.before.push((start, off, prot_of(flags)));
+            start = off;
+        }
+        flags = f;
         off += ps;
     }
     runs.last = Some((start, len, prot_of(flags)));
