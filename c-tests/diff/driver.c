@@ -1766,21 +1766,24 @@ static long long linux_mremap(u64 old, u64 osz, u64 nsz, u64 fl, u64 nw, int *er
                 hi = (u128)old + nlen;
                 munmap(g2h((u64)lo), (size_t)(hi - lo));
             } else if (HP > RP) {
-                /* the tail must hold no guest page (it would be mapped); the
-                   rest of the host page holding the old end is the library's
-                   own memory (a live host page is mapped whole): lifted for
-                   the host to grow into, put back on failure */
-                for (u128 p = (u128)old + olen; p < (u128)old + nlen; p += TPS)
-                    if (page_get_flags((target_ulong)(u64)p)) {
-                        *err = ENOMEM;
-                        mmap_unlock();
-                        return -1;
-                    }
-                lo = rp_up((u128)old + olen);
-                hi = rp_up((u128)old + nlen);
-                if (hi > hp_up((u128)old + olen)) hi = hp_up((u128)old + olen);
-                if (lo < hi) munmap(g2h((u64)lo), (size_t)(hi - lo));
-                else lo = hi = 0;
+                /* host pages larger than target pages: the tail must hold no
+                   guest page (it would be mapped); the rest of the host page
+                   holding the old end is the library's own memory (a live
+                   host page is mapped whole): lifted for the host to grow
+                   into, put back on failure */
+                if (HP > TPS) {
+                    for (u128 p = (u128)old + olen; p < (u128)old + nlen; p += TPS)
+                        if (page_get_flags((target_ulong)(u64)p)) {
+                            *err = ENOMEM;
+                            mmap_unlock();
+                            return -1;
+                        }
+                    lo = rp_up((u128)old + olen);
+                    hi = rp_up((u128)old + nlen);
+                    if (hi > hp_up((u128)old + olen)) hi = hp_up((u128)old + olen);
+                    if (lo < hi) munmap(g2h((u64)lo), (size_t)(hi - lo));
+                    else lo = hi = 0;
+                }
                 /* a growth ending inside a host page with no guest page after
                    the new end takes the rest of that host page (a live host
                    page is mapped whole) */
