@@ -259,7 +259,10 @@ fn resize_in_place(
         // host pages larger than the real ones, the rest of the host page holding the old
         // end (the fragment model keeps a host page with guest pages mapped whole). No
         // emulator callback runs between the unmap and the host's mremap.
-        let big_host_pages = emu.pages.size > real;
+        // (Host pages larger than target pages: where a host page can hold the freed tail
+        // of a guest mapping. With 8 KiB target pages on 4 KiB hosts the host page is the
+        // target page and the host decides, as on Linux.)
+        let big_host_pages = emu.pages.size > TARGET_PAGE_SIZE as u64;
         if reserved || big_host_pages {
             // One lookup per page (2.3 made one per byte).
             if target_pages_touching(from, to)
