@@ -451,4 +451,23 @@ static __attribute__((unused)) uint64_t w_filemap(uint32_t seed, int iters, cons
     return h;
 }
 
+/* The main of a one-workload guest: ITERS iterations (argv[1]) of WORK for seeds 1..3
+   in directory DIR (argv[2]), one checksum line per seed, then OK. */
+#define GUEST_MAIN(NAME, DEFAULT_ITERS, WORK)                                            \
+    int main(int argc, char **argv)                                                     \
+    {                                                                                   \
+        int iters = argc > 1 ? atoi(argv[1]) : (DEFAULT_ITERS);                         \
+        const char *dir = argc > 2 ? argv[2] : ".";                                     \
+        (void)dir;                                                                      \
+        probe_init();                                                                   \
+        setvbuf(stdout, NULL, _IOLBF, 0);                                               \
+        for (uint32_t seed = 1; seed <= 3; seed++) {                                    \
+            uint64_t h = (WORK);                                                        \
+            printf(NAME " seed=%u iters=%d sum=%016llx\n", seed, iters,                 \
+                   (unsigned long long)h);                                              \
+        }                                                                               \
+        printf("OK\n");                                                                 \
+        return 0;                                                                       \
+    }
+
 #endif
