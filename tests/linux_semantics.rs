@@ -10,20 +10,12 @@
 
 use std::os::raw::c_int;
 
-use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
+use qemu_user_mmap::config::{abi_long, abi_ulong};
 use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone;
 
 mod common;
-use common::{Guest, RESERVED};
-
-const PS: abi_ulong = TARGET_PAGE_SIZE;
-const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
-const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
-const FIXED: c_int = ANON | libc::MAP_FIXED;
-
-/// A fixed place in the middle of the window, clear of the top where searches start.
-const BASE: abi_ulong = 0x0100_0000;
+use common::{Guest, ANON, BASE, FIXED, PS, RESERVED, RW};
 
 fn map_at(start: abi_ulong, len: abi_ulong, prot: c_int) -> abi_ulong {
     let r = map(start, len, prot, FIXED);

@@ -11,22 +11,17 @@
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 
-use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
+use qemu_user_mmap::config::{abi_long, abi_ulong};
 use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone;
 
 mod common;
-use common::{Guest, RESERVED};
+use common::{Guest, ANON, BASE, PS, RESERVED, RW};
 
-const PS: abi_ulong = TARGET_PAGE_SIZE;
-const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
 const R: c_int = libc::PROT_READ;
-const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
 const PRIVATE_FIXED: c_int = libc::MAP_PRIVATE | libc::MAP_FIXED;
 const NOREPLACE: c_int = 0x10_0000;
 const VALIDATE: c_int = 0x03;
-/// A fixed place in the middle of the window, aligned to 64 KiB.
-const BASE: abi_ulong = 0x0100_0000;
 /// The first guest address outside the reserved window.
 const OUTSIDE: abi_ulong = RESERVED as abi_ulong;
 const WIDE: bool = abi_ulong::BITS == 64;

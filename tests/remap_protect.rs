@@ -15,18 +15,13 @@
 
 use std::os::raw::c_int;
 
-use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
+use qemu_user_mmap::config::{abi_long, abi_ulong};
 use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone::{self, Config};
 
 mod common;
-use common::Guest;
+use common::{Guest, ANON, BASE, FIXED, PS, RW};
 
-const PS: abi_ulong = TARGET_PAGE_SIZE;
-const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
-const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
-const FIXED: c_int = ANON | libc::MAP_FIXED;
-const BASE: abi_ulong = 0x0100_0000;
 const MAYMOVE: u64 = libc::MREMAP_MAYMOVE as u64;
 const MAYMOVE_FIXED: u64 = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64;
 const VALID: c_int = 0x8;

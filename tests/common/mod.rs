@@ -8,8 +8,20 @@
 use std::os::raw::c_int;
 use std::sync::{Mutex, MutexGuard};
 
-use qemu_user_mmap::config::abi_ulong;
+use qemu_user_mmap::config::{abi_ulong, TARGET_PAGE_SIZE};
 use qemu_user_mmap::standalone::{self, Config};
+
+/// The target page size.
+pub const PS: abi_ulong = TARGET_PAGE_SIZE;
+/// `PROT_READ | PROT_WRITE`.
+pub const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
+/// A private anonymous mapping.
+pub const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+/// A fixed private anonymous mapping.
+pub const FIXED: c_int = ANON | libc::MAP_FIXED;
+/// A fixed place in the middle of the window of [`Guest::new`], aligned to 64 KiB, clear
+/// of the top where searches start.
+pub const BASE: abi_ulong = 0x0100_0000;
 
 /// Serialises the tests of one binary.
 pub static SERIAL: Mutex<()> = Mutex::new(());
