@@ -15,17 +15,7 @@ use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone;
 
 mod common;
-use common::{Guest, ANON, BASE, FIXED, PS, RESERVED, RW};
-
-fn map_at(start: abi_ulong, len: abi_ulong, prot: c_int) -> abi_ulong {
-    let r = map(start, len, prot, FIXED);
-    assert_eq!(r, start as abi_long, "mapping at {start:#x}");
-    start
-}
-
-fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap()
-}
+use common::{errno, map_at, temp_file, tempfile, Guest, ANON, BASE, FIXED, PS, RESERVED, RW};
 
 fn map(start: abi_ulong, len: abi_ulong, prot: c_int, flags: c_int) -> abi_long {
     target_mmap(start, len, prot, flags, -1, 0)
@@ -334,31 +324,6 @@ fn anonymous_fragments_read_as_zero() {
         (a + 2 * PS) as abi_long
     );
     assert!(g.all(a + 2 * PS, PS, 0));
-}
-
-fn temp_file(len: usize, byte: u8) -> std::fs::File {
-    use std::io::Write;
-    let mut f = tempfile();
-    f.write_all(&vec![byte; len]).unwrap();
-    f
-}
-
-fn tempfile() -> std::fs::File {
-    let dir = std::env::temp_dir();
-    let path = dir.join(format!(
-        "qum-test-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f
 }
 
 #[test]

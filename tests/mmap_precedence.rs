@@ -16,7 +16,7 @@ use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone;
 
 mod common;
-use common::{Guest, ANON, BASE, PS, RESERVED, RW};
+use common::{errno, map_at, temp_file, Guest, ANON, BASE, PS, RESERVED, RW};
 
 const R: c_int = libc::PROT_READ;
 const PRIVATE_FIXED: c_int = libc::MAP_PRIVATE | libc::MAP_FIXED;
@@ -25,10 +25,6 @@ const VALIDATE: c_int = 0x03;
 /// The first guest address outside the reserved window.
 const OUTSIDE: abi_ulong = RESERVED as abi_ulong;
 const WIDE: bool = abi_ulong::BITS == 64;
-
-fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap()
-}
 
 fn set_errno(e: c_int) {
     // SAFETY: the calling thread's errno slot.
@@ -39,31 +35,6 @@ fn set_errno(e: c_int) {
 fn fails(r: abi_long) -> c_int {
     assert_eq!(r, -1, "the call must fail");
     errno()
-}
-
-fn map_at(start: abi_ulong, len: abi_ulong, prot: c_int) -> abi_ulong {
-    let r = target_mmap(start, len, prot, ANON | libc::MAP_FIXED, -1, 0);
-    assert_eq!(r, start as abi_long, "mapping at {start:#x}");
-    start
-}
-
-fn temp_file(len: usize, byte: u8) -> std::fs::File {
-    use std::io::Write;
-    let path = std::env::temp_dir().join(format!(
-        "qum-prec-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    f.write_all(&vec![byte; len]).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f
 }
 
 /// A descriptor of the same file with another access mode.

@@ -20,26 +20,11 @@ use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone::{self, Config};
 
 mod common;
-use common::{Guest, ANON, BASE, FIXED, PS, RW};
+use common::{errno, map_at, real_page, temp_file, Guest, ANON, BASE, PS, RW};
 
 const MAYMOVE: u64 = libc::MREMAP_MAYMOVE as u64;
 const MAYMOVE_FIXED: u64 = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64;
 const VALID: c_int = 0x8;
-
-fn real_page() -> abi_ulong {
-    // SAFETY: sysconf has no preconditions.
-    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as abi_ulong }
-}
-
-fn map_at(start: abi_ulong, len: abi_ulong, prot: c_int) -> abi_ulong {
-    let r = target_mmap(start, len, prot, FIXED, -1, 0);
-    assert_eq!(r, start as abi_long, "mapping at {start:#x}");
-    start
-}
-
-fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap()
-}
 
 /// Five pages RW at BASE with page `hole` unmapped; the hole's neighbours are filled.
 fn five_with_hole(g: &Guest, hole: abi_ulong) -> abi_ulong {
@@ -200,23 +185,13 @@ fn sizes_inside_a_big_target_page_keep_the_whole_page() {
 
 #[test]
 fn sizes_inside_a_big_target_page_keep_a_file_mapping_whole() {
-    use std::io::Write;
     use std::os::fd::AsRawFd;
     let real = real_page();
     if PS <= real {
         return;
     }
     let g = Guest::new(0);
-    let path = std::env::temp_dir().join(format!("qum-remap-{}", std::process::id()));
-    let mut f = std::fs::File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    f.write_all(&vec![0x3c; 4 * PS as usize]).unwrap();
+    let f = temp_file(4 * PS as usize, 0x3c);
     let fixed = libc::MAP_PRIVATE | libc::MAP_FIXED;
     assert_eq!(
         target_mmap(BASE, 2 * PS, libc::PROT_READ, fixed, f.as_raw_fd(), 0),

@@ -1,4 +1,4 @@
-# Reliability targets (issue 6), for the top-level Makefile.
+# Reliability targets, included by the top-level Makefile.
 #
 # To wire them in, the top-level Makefile needs (after its `matrix-libs` rule):
 #

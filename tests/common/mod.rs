@@ -8,7 +8,8 @@
 use std::os::raw::c_int;
 use std::sync::{Mutex, MutexGuard};
 
-use qemu_user_mmap::config::{abi_ulong, TARGET_PAGE_SIZE};
+use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
+use qemu_user_mmap::ffi::target_mmap;
 use qemu_user_mmap::standalone::{self, Config};
 
 /// The target page size.
@@ -22,6 +23,50 @@ pub const FIXED: c_int = ANON | libc::MAP_FIXED;
 /// A fixed place in the middle of the window of [`Guest::new`], aligned to 64 KiB, clear
 /// of the top where searches start.
 pub const BASE: abi_ulong = 0x0100_0000;
+
+/// The calling thread's `errno`.
+pub fn errno() -> c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap()
+}
+
+/// The real host page size.
+pub fn real_page() -> abi_ulong {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as abi_ulong }
+}
+
+/// Maps `[start, start + len)` private, anonymous and fixed with `prot`; asserts it worked.
+pub fn map_at(start: abi_ulong, len: abi_ulong, prot: c_int) -> abi_ulong {
+    let r = target_mmap(start, len, prot, FIXED, -1, 0);
+    assert_eq!(r, start as abi_long, "mapping at {start:#x}");
+    start
+}
+
+/// An empty temporary file, already unlinked.
+pub fn tempfile() -> std::fs::File {
+    let path = std::env::temp_dir().join(format!(
+        "qum-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    f
+}
+
+/// A temporary file of `len` bytes `byte`, already unlinked.
+pub fn temp_file(len: usize, byte: u8) -> std::fs::File {
+    use std::io::Write;
+    let mut f = tempfile();
+    f.write_all(&vec![byte; len]).unwrap();
+    f
+}
 
 /// Serialises the tests of one binary.
 pub static SERIAL: Mutex<()> = Mutex::new(());
