@@ -84,6 +84,18 @@ pub fn c_status(outcome: Outcome<()>) -> c_int {
     }
 }
 
+/// Gives the host page at `host_page` the union of its guest pages' protections when it
+/// holds a guest page (one whose pages are all `PROT_NONE` becomes `PROT_NONE`); one
+/// without guest pages was released and is left alone. Best effort, as the original's
+/// fragment `mprotect`s: a refusal leaves the host page as it was.
+fn narrow_host_page(emu: &Emulator, host_page: GuestAddr) {
+    let flags = flags_between(emu, host_page, host_page.add(emu.pages.size_abi()));
+    if flags & crate::config::PAGE_VALID != 0 {
+        let union = flags & crate::config::PAGE_BITS;
+        let _ = crate::host::mprotect(emu.window.g2h(host_page), emu.pages.size, union);
+    }
+}
+
 /// With host pages larger than target pages, a host page's protection is the union of its
 /// guest pages' (the fragment model). After guest pages of the host pages at either end of
 /// `[start, end)` went away, narrow those host pages back to the union of what is left, so
@@ -95,23 +107,15 @@ pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: Gue
     }
     let first = pages.start_of(start);
     let last = pages.start_of(end.sub(1));
-    for host_page in [first, last] {
-        // A host page without valid guest pages was released; one whose pages are all
-        // PROT_NONE is narrowed to PROT_NONE.
-        let flags = flags_between(emu, host_page, host_page.add(pages.size_abi()));
-        if flags & crate::config::PAGE_VALID != 0 {
-            let union = flags & crate::config::PAGE_BITS;
-            let _ = crate::host::mprotect(emu.window.g2h(host_page), pages.size, union);
-        }
-        if first == last {
-            break;
-        }
+    narrow_host_page(emu, first);
+    if last != first {
+        narrow_host_page(emu, last);
     }
 }
 
 /// With host pages larger than target pages, gives every host page holding a byte of the
-/// guest range `[from, to)` the union of its guest pages' protections (best effort, as the
-/// original's fragment `mprotect`s: a refusal leaves the host page as it was).
+/// guest range `[from, to)` (pages that hold guest pages) the union of its guest pages'
+/// protections.
 pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
     let pages = emu.pages;
     if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || to <= from {
@@ -119,9 +123,7 @@ pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
     }
     let mut host_page = from & !(pages.size - 1);
     while host_page < to {
-        let page = GuestAddr(narrow(host_page));
-        let union = flags_between(emu, page, page.add(pages.size_abi())) & crate::config::PAGE_BITS;
-        let _ = crate::host::mprotect(emu.window.g2h(page), pages.size, union);
+        narrow_host_page(emu, GuestAddr(narrow(host_page)));
         match host_page.checked_add(pages.size) {
             Some(next) => host_page = next,
             None => break,

@@ -108,16 +108,15 @@ pub fn mremap(
     let Some(runs) = runs else {
         return Err(Failure::Errno(libc::EFAULT));
     };
-    // The host is given whole target pages: with target pages larger than the real ones
-    // (8 KiB guests on 4 KiB hosts) Linux aligns both sizes to its page, so a size inside
-    // the last target page neither drops nor leaves behind the rest of that page.
-    let (old_host, new_host) = (old_len, new_len);
+    // The host is given whole target pages (`old_len`, `new_len`): with target pages larger
+    // than the real ones (8 KiB guests on 4 KiB hosts) Linux aligns both sizes to its page,
+    // so a size inside the last target page neither drops nor leaves behind the rest of it.
 
     let moved = if fixed {
         host::mremap_to(
             win.g2h(old_addr),
-            old_host,
-            new_host,
+            old_len,
+            new_len,
             flags,
             win.g2h(new_addr),
         )?
@@ -131,8 +130,8 @@ pub fn mremap(
         }
         let r = host::mremap_to(
             win.g2h(old_addr),
-            old_host,
-            new_host,
+            old_len,
+            new_len,
             flags | MREMAP_FIXED,
             win.g2h(target),
         );
@@ -204,23 +203,22 @@ pub fn mremap(
         tighten_edge_host_pages(&emu, GuestAddr(lo as abi_ulong), GuestAddr(hi as abi_ulong));
     }
 
-    if emu.pages.size > real {
-        // Real pages that arrived in a host page (moved there, or grown into it) carry the
-        // protection of the host mapping they came from: the union of their old host page,
-        // or, for a grown tail, the protection of the mapping it extends. Each host page
-        // they now lie in gets the union of its guest pages, as every fragment has (also a
-        // middle one: a move that shifts the range within host pages mixes real pages of
-        // two old host pages).
-        let arrived = if new_addr != old_addr {
-            Some((new_addr.wide(), new_addr.wide() + new_len))
-        } else if new_len > old_len {
-            Some((old_end, old_addr.wide() + new_len))
-        } else {
-            None
-        };
-        if let Some((lo, hi)) = arrived {
-            set_union_protection(&emu, lo, hi);
-        }
+    // With host pages larger than target pages (`set_union_protection` does nothing
+    // otherwise): real pages that arrived in a host page (moved there, or grown into it)
+    // carry the protection of the host mapping they came from: the union of their old host
+    // page, or, for a grown tail, the protection of the mapping it extends. Each host page
+    // they now lie in gets the union of its guest pages, as every fragment has (also a
+    // middle one: a move that shifts the range within host pages mixes real pages of two
+    // old host pages).
+    let arrived = if new_addr != old_addr {
+        Some((new_addr.wide(), new_addr.wide() + new_len))
+    } else if new_len > old_len {
+        Some((old_end, old_addr.wide() + new_len))
+    } else {
+        None
+    };
+    if let Some((lo, hi)) = arrived {
+        set_union_protection(&emu, lo, hi);
     }
     if old_len != 0 {
         // Also with MREMAP_DONTUNMAP: the contents moved away (the old range reads zero).

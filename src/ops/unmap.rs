@@ -67,12 +67,18 @@ pub(crate) fn release_host(
 /// `munmap`, asked again after a refusal (a transient shortage: a munmap that splits a
 /// mapping may need memory), so that a placeholder is not left behind as a leak.
 fn unmap_host(at: HostAddr, len: u64) -> Result<(), host::Errno> {
-    let mut result = host::munmap(at, len);
+    retried(|| host::munmap(at, len))
+}
+
+/// `call`, made up to [`RESERVE_ATTEMPTS`] times until the host accepts it: the last
+/// result.
+fn retried<T>(mut call: impl FnMut() -> Result<T, host::Errno>) -> Result<T, host::Errno> {
+    let mut result = call();
     for _ in 1..RESERVE_ATTEMPTS {
         if result.is_ok() {
             break;
         }
-        result = host::munmap(at, len);
+        result = call();
     }
     result
 }
@@ -104,21 +110,17 @@ pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) -> Result<(), 
         return Ok(());
     }
     let at = emu.window.g2h_wide(from);
-    let mut last = host::Errno(0);
-    for _ in 0..RESERVE_ATTEMPTS {
-        match host::mmap(
+    retried(|| {
+        host::mmap(
             at,
             to - from,
             libc::PROT_NONE,
             libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
             -1,
             0,
-        ) {
-            Ok(_) => return Ok(()),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
+        )
+    })
+    .map(|_| ())
 }
 
 /// Releases the still mapped guest range `[from, to)` (whole real host pages) to the
