@@ -52,6 +52,20 @@ static void emu_die(const char *msg)
     abort();
 }
 
+/* Room for one more element in the growing array `arr` of `len` elements of `elem` bytes
+   (capacity `*cap`, doubled when full): the array, moved if it had to grow. */
+static void *room_for_one(void *arr, size_t len, size_t *cap, size_t elem)
+{
+    if (len == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        arr = realloc(arr, *cap * elem);
+        if (!arr) {
+            emu_die("out of memory");
+        }
+    }
+    return arr;
+}
+
 /* ---- emulator storage, allocated the way QEMU 2.3 does ---------------
  *
  * translate-all.c page_find_alloc (CONFIG_USER_ONLY) gets every level of
@@ -171,13 +185,7 @@ static size_t real_page(void)
 
 static void blk_register(void *p, size_t size, int kind)
 {
-    if (nblk == blk_cap) {
-        blk_cap = blk_cap ? blk_cap * 2 : 64;
-        blk = realloc(blk, blk_cap * sizeof(*blk));
-        if (!blk) {
-            emu_die("out of memory");
-        }
-    }
+    blk = room_for_one(blk, nblk, &blk_cap, sizeof(*blk));
     blk[nblk].p = p;
     blk[nblk].size = size;
     blk[nblk].kind = kind;
@@ -967,13 +975,7 @@ void tb_invalidate_phys_range(tb_page_addr_t start, tb_page_addr_t end,
     snprintf(cb, sizeof(cb), "tb_invalidate_phys_range(" TARGET_ABI_FMT_lx
              ", " TARGET_ABI_FMT_lx ")", start, end);
     check_run("entering", cb);
-    if (tb_log_len == tb_log_cap) {
-        tb_log_cap = tb_log_cap ? tb_log_cap * 2 : 64;
-        tb_log = realloc(tb_log, tb_log_cap * sizeof(*tb_log));
-        if (!tb_log) {
-            emu_die("out of memory");
-        }
-    }
+    tb_log = room_for_one(tb_log, tb_log_len, &tb_log_cap, sizeof(*tb_log));
     tb_log[tb_log_len].start = start;
     tb_log[tb_log_len].end = end;
     tb_log_len++;
