@@ -357,6 +357,33 @@ int main(void)
         SKIP("moving a fragment of a host page: needs host page > target page");
     }
 
+    /* ---- a refused growth in place changes nothing (host page > target
+       page): the old range is two mappings (read/write, then read/execute
+       in the next host page), so the host refuses the growth with EFAULT;
+       the free rest of that next host page keeps its memory and protection */
+    if (HPS > TPS) {
+        abi_ulong g = fresh(4 * HPS), old = g + HPS - TPS, tail = g + HPS + TPS;
+        int tail_prot;
+        CHECK_EQ(target_mmap(old, TPS, RW, ANON | MAP_FIXED, -1, 0), (abi_long)old);
+        CHECK_EQ(target_mmap(g + HPS, TPS, PROT_READ | PROT_EXEC, ANON | MAP_FIXED, -1, 0),
+                 (abi_long)(g + HPS));
+        tail_prot = emu_host_prot(tail);
+        CHECK(emu_host_mapped(tail));
+        errno = 0;
+        r = target_mremap(old, 2 * TPS, 3 * TPS, 0, 0);
+        CHECK_EQ(r, -1);
+        CHECK_EQ(errno, EFAULT);
+        CHECK(emu_host_mapped(tail));
+        CHECK_EQ(emu_host_prot(tail), tail_prot);
+        CHECK_EQ(emu_host_prot(g + 2 * HPS - 1), tail_prot);
+        CHECK_EQ(flags_of(tail), 0);
+        CHECK_EQ(flags_of(old), VALID_RW);
+        CHECK_EQ(flags_of(g + HPS), PAGE_VALID | PAGE_READ | PAGE_EXEC);
+        CHECK_EQ(target_munmap(g, 4 * HPS), 0);
+    } else {
+        SKIP("a refused growth in a host page: needs host page > target page");
+    }
+
     /* ---- in place */
     if (!is_reserved()) {
         d = fresh(4 * HPS);

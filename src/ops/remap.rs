@@ -311,7 +311,11 @@ fn resize_in_place(
     }
     let r = host::mremap(win.g2h(old_addr), old_len, new_len, flags as c_int);
     if let (Err(_), Some((lo, hi))) = (r, tail) {
+        // Put back what was lifted: the reservation, and in a host page that holds guest
+        // pages the host page's (union) protection, as before the call (a refused growth,
+        // e.g. EFAULT for an old range of several mappings, changes nothing).
         let _ = reserve_exactly(emu, lo, hi);
+        set_union_protection(emu, lo, hi);
     }
     r.map_err(|e: Errno| e.into())
 }
