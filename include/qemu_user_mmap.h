@@ -102,6 +102,12 @@ extern "C" {
  range that leaves the guest space or holds unmapped pages (as on Linux, the pages before
  the first unmapped one take the new protection; a range starting unmapped changes
  nothing), or the host `mprotect`'s own `errno`.
+
+ # Safety
+ The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+ `guest_base`), as the original did: that memory must belong to the guest, and nothing
+ else in the process may use it (QEMU's contract with its guests; a reserved window,
+ `reserved_va`, confines it).
  */
 int target_mprotect(abi_ulong start, abi_ulong len, int prot);
 
@@ -117,6 +123,12 @@ int target_mprotect(abi_ulong start, abi_ulong len, int prot);
  descriptor's access mode (`EACCES`); last the emulator's own refusal of a shared
  writable file map it would have to copy by hand (`EINVAL`). A refused call changes
  nothing.
+
+ # Safety
+ The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+ `guest_base`), as the original did: that memory must belong to the guest, and nothing
+ else in the process may use it (QEMU's contract with its guests; a reserved window,
+ `reserved_va`, confines it).
  */
 abi_long target_mmap(abi_ulong start, abi_ulong len, int prot, int flags, int fd, abi_ulong offset);
 
@@ -126,6 +138,12 @@ abi_long target_mmap(abi_ulong start, abi_ulong len, int prot, int flags, int fd
  Returns 0; `-EINVAL` (the value itself) for a misaligned `start`, a length of 0, or a
  range that wraps or leaves the guest space; or -1 with `errno` when the host refuses to
  release the pages, in which case nothing changed (the page flags are kept).
+
+ # Safety
+ The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+ `guest_base`), as the original did: that memory must belong to the guest, and nothing
+ else in the process may use it (QEMU's contract with its guests; a reserved window,
+ `reserved_va`, confines it).
  */
 int target_munmap(abi_ulong start, abi_ulong len);
 
@@ -139,6 +157,12 @@ int target_munmap(abi_ulong start, abi_ulong len);
  for an old range outside the guest space or not mapped (only its first page is looked
  at when the mapping does not grow); `ENOMEM` when it cannot grow in place or there is no
  room to move. A failed call leaves the old mapping as it was.
+
+ # Safety
+ The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+ `guest_base`), as the original did: that memory must belong to the guest, and nothing
+ else in the process may use it (QEMU's contract with its guests; a reserved window,
+ `reserved_va`, confines it).
  */
 abi_long target_mremap(abi_ulong old_addr, abi_ulong old_size, abi_ulong new_size, unsigned long flags, abi_ulong new_addr);
 
@@ -150,6 +174,12 @@ abi_long target_mremap(abi_ulong old_addr, abi_ulong old_size, abi_ulong new_siz
  mapped, the host's refusal). A length that is 0 once page-aligned returns 0, as on
  Linux: 0 itself, and one that wraps to 0 such as `(abi_ulong)-1`. (QEMU 2.3's syscall.c
  does not call it: the symbol exists for link compatibility.)
+
+ # Safety
+ The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+ `guest_base`), as the original did: that memory must belong to the guest, and nothing
+ else in the process may use it (QEMU's contract with its guests; a reserved window,
+ `reserved_va`, confines it).
  */
 int target_msync(abi_ulong start, abi_ulong len, int flags);
 

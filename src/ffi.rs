@@ -121,8 +121,14 @@ fn c_address(outcome: Outcome<GuestAddr>) -> abi_long {
 /// range that leaves the guest space or holds unmapped pages (as on Linux, the pages before
 /// the first unmapped one take the new protection; a range starting unmapped changes
 /// nothing), or the host `mprotect`'s own `errno`.
+///
+/// # Safety
+/// The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+/// `guest_base`), as the original did: that memory must belong to the guest, and nothing
+/// else in the process may use it (QEMU's contract with its guests; a reserved window,
+/// `reserved_va`, confines it).
 #[no_mangle]
-pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int) -> c_int {
+pub unsafe extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int) -> c_int {
     boundary(Export::Mprotect, || {
         c_status(ops::protect::mprotect(GuestAddr(start), len, prot))
     })
@@ -139,8 +145,14 @@ pub extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot: c_int)
 /// descriptor's access mode (`EACCES`); last the emulator's own refusal of a shared
 /// writable file map it would have to copy by hand (`EINVAL`). A refused call changes
 /// nothing.
+///
+/// # Safety
+/// The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+/// `guest_base`), as the original did: that memory must belong to the guest, and nothing
+/// else in the process may use it (QEMU's contract with its guests; a reserved window,
+/// `reserved_va`, confines it).
 #[no_mangle]
-pub extern "C" fn target_mmap(
+pub unsafe extern "C" fn target_mmap(
     start: abi_ulong,
     len: abi_ulong,
     prot: c_int,
@@ -165,8 +177,14 @@ pub extern "C" fn target_mmap(
 /// Returns 0; `-EINVAL` (the value itself) for a misaligned `start`, a length of 0, or a
 /// range that wraps or leaves the guest space; or -1 with `errno` when the host refuses to
 /// release the pages, in which case nothing changed (the page flags are kept).
+///
+/// # Safety
+/// The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+/// `guest_base`), as the original did: that memory must belong to the guest, and nothing
+/// else in the process may use it (QEMU's contract with its guests; a reserved window,
+/// `reserved_va`, confines it).
 #[no_mangle]
-pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
+pub unsafe extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
     boundary(Export::Munmap, || {
         c_status(ops::unmap::munmap(GuestAddr(start), len))
     })
@@ -181,8 +199,14 @@ pub extern "C" fn target_munmap(start: abi_ulong, len: abi_ulong) -> c_int {
 /// for an old range outside the guest space or not mapped (only its first page is looked
 /// at when the mapping does not grow); `ENOMEM` when it cannot grow in place or there is no
 /// room to move. A failed call leaves the old mapping as it was.
+///
+/// # Safety
+/// The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+/// `guest_base`), as the original did: that memory must belong to the guest, and nothing
+/// else in the process may use it (QEMU's contract with its guests; a reserved window,
+/// `reserved_va`, confines it).
 #[no_mangle]
-pub extern "C" fn target_mremap(
+pub unsafe extern "C" fn target_mremap(
     old_addr: abi_ulong,
     old_size: abi_ulong,
     new_size: abi_ulong,
@@ -207,8 +231,14 @@ pub extern "C" fn target_mremap(
 /// mapped, the host's refusal). A length that is 0 once page-aligned returns 0, as on
 /// Linux: 0 itself, and one that wraps to 0 such as `(abi_ulong)-1`. (QEMU 2.3's syscall.c
 /// does not call it: the symbol exists for link compatibility.)
+///
+/// # Safety
+/// The call replaces, unmaps, re-protects or writes host memory of the guest space (at
+/// `guest_base`), as the original did: that memory must belong to the guest, and nothing
+/// else in the process may use it (QEMU's contract with its guests; a reserved window,
+/// `reserved_va`, confines it).
 #[no_mangle]
-pub extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -> c_int {
+pub unsafe extern "C" fn target_msync(start: abi_ulong, len: abi_ulong, flags: c_int) -> c_int {
     boundary(Export::Msync, || {
         c_status(ops::sync::msync(GuestAddr(start), len, flags))
     })

@@ -1,11 +1,14 @@
 //! The kernel side: the host system calls the original makes, returning `Result` with the
 //! `errno` of a failure.
 //!
-//! Every call here acts on host virtual memory that Rust code never references: the guest
-//! window that the emulator hands to the guest. That is why these wrappers can be safe
-//! functions: no Rust reference is invalidated by them, and the kernel validates the
-//! arguments. Choosing *which* host memory to touch is the callers' job, exactly as it was
-//! the original's.
+//! The calls that take a host address are `unsafe fn`: they replace, unmap, re-protect or
+//! write host memory, and only the caller can tell that this memory is what it may touch.
+//! Their common contract (each function's `# Safety` refers to it): **the host range is
+//! guest memory** (inside the guest window that the emulator hands to the guest, which the
+//! guest owns and which Rust code never references), **or memory the caller itself mapped
+//! and no one references** (a trial mapping, a placeholder). Choosing *which* host memory to
+//! touch is the callers' job, exactly as it was the original's; the kernel validates the
+//! arguments.
 //!
 //! With the cargo feature `raw-syscalls` (implied by `preload`), the calls go straight to
 //! the kernel through `syscall(SYS_…)` instead of the libc functions of the same names. The
@@ -162,7 +165,11 @@ fn check_int(r: c_int) -> Result<(), Errno> {
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`.
-pub fn mmap(
+///
+/// # Safety
+/// With `MAP_FIXED`, `[addr, addr + len)` is replaced: it must satisfy the module's contract
+/// (guest memory, or the caller's own unreferenced mapping). Without it, nothing is replaced.
+pub unsafe fn mmap(
     addr: HostAddr,
     len: u64,
     prot: c_int,
@@ -174,42 +181,65 @@ pub fn mmap(
         // Without MAP_FIXED the kernel never replaces an existing mapping.
         changing();
     }
-    // SAFETY: see the module comment: the mapping replaces guest memory only.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     check_ptr(unsafe { sys::mmap(addr.as_ptr(), len as usize, prot, flags, fd, offset) })
 }
 
 /// `munmap(addr, len)`.
-pub fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
+///
+/// # Safety
+/// `[addr, addr + len)` satisfies the module's contract (guest memory, or the caller's own
+/// unreferenced mapping).
+pub unsafe fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
     changing();
-    // SAFETY: see the module comment.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { sys::munmap(addr.as_ptr(), len as usize) })
 }
 
 /// `mprotect(addr, len, prot)`.
-pub fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
+///
+/// # Safety
+/// `[addr, addr + len)` satisfies the module's contract.
+pub unsafe fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
     changing();
-    // SAFETY: see the module comment.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { sys::mprotect(addr.as_ptr(), len as usize, prot) })
 }
 
 /// `madvise(addr, len, advice)` (always the libc function: the LD_PRELOAD tool does not
 /// define it).
-pub fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<(), Errno> {
+///
+/// # Safety
+/// `[addr, addr + len)` satisfies the module's contract (`MADV_DONTNEED` discards contents).
+pub unsafe fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<(), Errno> {
     changing();
-    // SAFETY: see the module comment: advice on guest memory only.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { libc::madvise(addr.as_ptr(), len as usize, advice) })
 }
 
 /// The 4-argument `mremap(old, old_len, new_len, flags)` of glibc (flags narrowed to `int`).
-pub fn mremap(old: HostAddr, old_len: u64, new_len: u64, flags: c_int) -> Result<HostAddr, Errno> {
+///
+/// # Safety
+/// `[old, old + max(old_len, new_len))` satisfies the module's contract (the mapping moves
+/// or grows within memory the caller may touch).
+pub unsafe fn mremap(
+    old: HostAddr,
+    old_len: u64,
+    new_len: u64,
+    flags: c_int,
+) -> Result<HostAddr, Errno> {
     changing();
-    // SAFETY: see the module comment.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     check_ptr(unsafe { sys::mremap(old.as_ptr(), old_len as usize, new_len as usize, flags) })
 }
 
 /// `syscall(__NR_mremap, old, old_len, new_len, flags, new)`: the 5-argument form used for
 /// `MREMAP_FIXED`, with `flags` passed as an `unsigned long`.
-pub fn mremap_to(
+///
+/// # Safety
+/// `[old, old + old_len)` and `[new, new + new_len)` satisfy the module's contract (the
+/// destination is replaced).
+pub unsafe fn mremap_to(
     old: HostAddr,
     old_len: u64,
     new_len: u64,
@@ -217,7 +247,7 @@ pub fn mremap_to(
     new: HostAddr,
 ) -> Result<HostAddr, Errno> {
     changing();
-    // SAFETY: see the module comment.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     let r = unsafe { libc::syscall(libc::SYS_mremap, old.0, old_len, new_len, flags, new.0) };
     if r == -1 {
         Err(Errno::last())
@@ -227,16 +257,22 @@ pub fn mremap_to(
 }
 
 /// `msync(addr, len, flags)`.
-pub fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(), Errno> {
-    // SAFETY: see the module comment.
+///
+/// # Safety
+/// `[addr, addr + len)` satisfies the module's contract (`MS_INVALIDATE` may drop
+/// changes).
+pub unsafe fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(), Errno> {
+    // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { sys::msync(addr.as_ptr(), len as usize, flags) })
 }
 
 /// `pread(fd, buf, len, offset)` into guest memory at `buf`. Returns the byte count.
-pub fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Errno> {
+///
+/// # Safety
+/// `[buf, buf + len)` satisfies the module's contract and is mapped writable.
+pub unsafe fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Errno> {
     changing();
-    // SAFETY: `buf` is guest memory that the caller has just mapped writable; Rust holds no
-    // reference to it.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     let r = unsafe { sys::pread(fd, buf.as_ptr(), len as usize, offset) };
     if r == -1 {
         Err(Errno::last())
@@ -258,17 +294,25 @@ pub fn file_size(fd: c_int) -> Result<i64, Errno> {
 
 /// Reads `len` bytes of `fd` at `offset` into guest memory at `buf`, retrying short reads
 /// and `EINTR`; what lies past end of file is zero-filled.
-pub fn pread_full(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<(), Errno> {
+///
+/// # Safety
+/// As for [`pread`]: `[buf, buf + len)` satisfies the module's contract and is mapped
+/// writable.
+pub unsafe fn pread_full(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<(), Errno> {
     let mut done = 0u64;
     while done < len {
-        match pread(
-            fd,
-            buf.add(done),
-            len - done,
-            offset.wrapping_add(done as i64),
-        ) {
+        // SAFETY: the rest of the caller's range (`done < len`).
+        match unsafe {
+            pread(
+                fd,
+                buf.add(done),
+                len - done,
+                offset.wrapping_add(done as i64),
+            )
+        } {
             Ok(0) => {
-                zero(buf.add(done), len - done);
+                // SAFETY: the rest of the caller's range.
+                unsafe { zero(buf.add(done), len - done) };
                 break;
             }
             Ok(n) => done += n,
@@ -280,10 +324,12 @@ pub fn pread_full(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<(),
 }
 
 /// Fills `len` bytes of guest memory at `addr` with zeros.
-pub fn zero(addr: HostAddr, len: u64) {
+///
+/// # Safety
+/// `[addr, addr + len)` satisfies the module's contract and is mapped writable.
+pub unsafe fn zero(addr: HostAddr, len: u64) {
     changing();
-    // SAFETY: callers pass guest memory they have just made writable; Rust holds no
-    // reference to it.
+    // SAFETY: the caller's contract (this function's `# Safety`).
     unsafe { std::ptr::write_bytes(addr.as_ptr() as *mut u8, 0, len as usize) }
 }
 
@@ -328,17 +374,21 @@ pub fn mmap_end_limit(fd: c_int) -> Result<u64, Errno> {
 pub fn try_map_file(fd: c_int, prot: c_int, offset: u64, real_page: u64) -> Result<(), Errno> {
     let prot = prot & (libc::PROT_READ | libc::PROT_EXEC);
     let at = offset & !(real_page - 1);
-    let p = mmap(
-        HostAddr(0),
-        real_page,
-        prot,
-        libc::MAP_PRIVATE,
-        fd,
-        at as i64,
-    )?;
+    // SAFETY: not MAP_FIXED: nothing is replaced.
+    let p = unsafe {
+        mmap(
+            HostAddr(0),
+            real_page,
+            prot,
+            libc::MAP_PRIVATE,
+            fd,
+            at as i64,
+        )
+    }?;
     // The trial must not stay behind (it may lie inside the guest space): a failed unmap
     // is tried once more, then the call is refused.
-    munmap(p, real_page).or_else(|_| munmap(p, real_page))
+    // SAFETY: `p` is the trial mapping just made here, referenced by no one.
+    unsafe { munmap(p, real_page).or_else(|_| munmap(p, real_page)) }
 }
 
 /// The checks the kernel's `mmap` makes on a file descriptor before it changes anything:

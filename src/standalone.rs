@@ -333,14 +333,17 @@ pub mod storage {
     /// `ALLOC(P, SIZE)` of translate-all.c: `mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
     /// MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)`.
     fn alloc(kind: &'static str) -> Option<Block> {
-        let p = crate::host::mmap(
-            HostAddr(0),
-            BLOCK_BYTES,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
+        // SAFETY: not MAP_FIXED: the host picks free memory, nothing is replaced.
+        let p = unsafe {
+            crate::host::mmap(
+                HostAddr(0),
+                BLOCK_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        }
         .ok()?;
         let b = Block { addr: p.0, kind };
         for at in canary_spots(&b) {
@@ -353,7 +356,8 @@ pub mod storage {
 
     fn release(b: &Block) {
         // Best effort: the emulator releasing its own block.
-        let _ = crate::host::munmap(HostAddr(b.addr), BLOCK_BYTES);
+        // SAFETY: the emulator's own block, no longer referenced (out of the list).
+        let _ = unsafe { crate::host::munmap(HostAddr(b.addr), BLOCK_BYTES) };
     }
 
     /// What `page_set_flags(first page, end page, flags)` allocates: the churn block, and
@@ -427,7 +431,8 @@ pub mod storage {
         CHECKS.fetch_add(1, Relaxed);
         let (base, reserved) = super::window();
         if reserved != 0
-            && crate::host::msync(HostAddr(base), reserved, libc::MS_ASYNC)
+            // SAFETY: MS_ASYNC only asks whether the reserved window is mapped; nothing changes.
+            && unsafe { crate::host::msync(HostAddr(base), reserved, libc::MS_ASYNC) }
                 .is_err_and(|e| e.0 == libc::ENOMEM)
         {
             let hole = first_hole(base, base.saturating_add(reserved));
@@ -608,14 +613,18 @@ pub fn init(config: &Config) -> Result<(), InitError> {
             | libc::MAP_PRIVATE
             | libc::MAP_NORESERVE
             | if aligned != 0 { libc::MAP_FIXED } else { 0 };
-        let p = crate::host::mmap(
-            crate::guest::HostAddr(aligned),
-            config.reserved_va,
-            libc::PROT_NONE,
-            flags,
-            -1,
-            0,
-        )
+        // SAFETY: the guest window being set up: memory the host picks or, with MAP_FIXED,
+        // the address the caller of `init` gives to the guest.
+        let p = unsafe {
+            crate::host::mmap(
+                crate::guest::HostAddr(aligned),
+                config.reserved_va,
+                libc::PROT_NONE,
+                flags,
+                -1,
+                0,
+            )
+        }
         .map_err(|e| InitError::ReservationFailed(e.0))?;
         p.0
     } else {
@@ -679,14 +688,17 @@ pub fn reset() -> Result<(), InitError> {
     let window = emu.window;
     let mut result = Ok(());
     if window.reserved_va != 0 {
-        if let Err(e) = crate::host::mmap(
-            crate::guest::HostAddr(window.guest_base),
-            window.reserved_va,
-            libc::PROT_NONE,
-            libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
-            -1,
-            0,
-        ) {
+        // SAFETY: the guest window, emptied for the next run: guest memory.
+        if let Err(e) = unsafe {
+            crate::host::mmap(
+                crate::guest::HostAddr(window.guest_base),
+                window.reserved_va,
+                libc::PROT_NONE,
+                libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        } {
             result = Err(InitError::ReservationFailed(e.0));
         }
     } else {
@@ -698,7 +710,8 @@ pub fn reset() -> Result<(), InitError> {
             if stop > start {
                 let host = crate::guest::HostAddr(window.guest_base.saturating_add(start));
                 // Best effort: a range the host no longer maps is already gone.
-                let _ = crate::host::munmap(host, stop - start);
+                // SAFETY: guest pages of the window (no reservation): guest memory.
+                let _ = unsafe { crate::host::munmap(host, stop - start) };
             }
         }
     }

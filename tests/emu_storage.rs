@@ -8,11 +8,13 @@
 
 #![allow(clippy::unnecessary_cast)]
 
+mod common;
+use common::ffi::*;
+
 use std::os::raw::c_int;
 use std::sync::Mutex;
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
-use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone::{self, page_get_flags, storage, Config};
 
 static SERIAL: Mutex<()> = Mutex::new(());

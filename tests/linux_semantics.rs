@@ -11,10 +11,10 @@
 use std::os::raw::c_int;
 
 use qemu_user_mmap::config::{abi_long, abi_ulong};
-use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone;
 
 mod common;
+use common::ffi::*;
 use common::{errno, map_at, temp_file, tempfile, Guest, ANON, BASE, FIXED, PS, RESERVED, RW};
 
 fn map(start: abi_ulong, len: abi_ulong, prot: c_int, flags: c_int) -> abi_long {

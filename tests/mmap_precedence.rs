@@ -12,10 +12,10 @@ use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 
 use qemu_user_mmap::config::{abi_long, abi_ulong};
-use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone;
 
 mod common;
+use common::ffi::*;
 use common::{errno, map_at, temp_file, Guest, ANON, BASE, PS, RESERVED, RW};
 
 const R: c_int = libc::PROT_READ;

@@ -16,10 +16,10 @@
 use std::os::raw::c_int;
 
 use qemu_user_mmap::config::{abi_long, abi_ulong};
-use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone::{self, Config};
 
 mod common;
+use common::ffi::*;
 use common::{errno, map_at, real_page, temp_file, Guest, ANON, BASE, PS, RW};
 
 const MAYMOVE: u64 = libc::MREMAP_MAYMOVE as u64;

@@ -7,10 +7,12 @@
 // a reserved guest window needs guest-base support
 #![cfg(qum_guest_base)]
 
+mod common;
+use common::ffi::*;
+
 use std::os::raw::c_int;
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
-use qemu_user_mmap::ffi::*;
 use qemu_user_mmap::standalone::{self, Config};
 use qemu_user_mmap::state::mmap_next_start;
 

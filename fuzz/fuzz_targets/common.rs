@@ -28,7 +28,11 @@ use std::os::raw::{c_int, c_ulong};
 use std::sync::OnceLock;
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
-use qemu_user_mmap::ffi::*;
+// The exports through the tests' safe wrappers (one copy): the harness maps only inside
+// its standalone guest window.
+#[path = "../../tests/common/ffi.rs"]
+mod ffi;
+use ffi::*;
 use qemu_user_mmap::standalone::{self, Config};
 
 const PS: u64 = TARGET_PAGE_SIZE as u64;

@@ -136,14 +136,17 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
     let mut prev: Option<HostAddr> = None;
     loop {
         // Reserve the area to avoid a race; the caller replaces it with MAP_FIXED.
-        let ptr = match host::mmap(
-            win.g2h(addr),
-            size as u64,
-            libc::PROT_NONE,
-            libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-            -1,
-            0,
-        ) {
+        // SAFETY: not MAP_FIXED: the host picks free memory, nothing is replaced.
+        let ptr = match unsafe {
+            host::mmap(
+                win.g2h(addr),
+                size as u64,
+                libc::PROT_NONE,
+                libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        } {
             Ok(p) => p,
             Err(_) => return GuestAddr::INVALID,
         };
@@ -179,7 +182,8 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
             };
         }
 
-        let _ = host::munmap(ptr, size as u64);
+        // SAFETY: `ptr` is the probe mapped above, referenced by no one.
+        let _ = unsafe { host::munmap(ptr, size as u64) };
 
         if addr == GuestAddr::INVALID {
             return GuestAddr::INVALID;

@@ -240,14 +240,17 @@ fn map_anywhere(
             if start == GuestAddr::INVALID {
                 return Err(Failure::Errno(libc::ENOMEM));
             }
-            let placeholder = host::mmap(
-                win.g2h(start),
-                host_len as u64,
-                prot,
-                anonymous_flags(flags) | libc::MAP_FIXED,
-                -1,
-                0,
-            );
+            // SAFETY: the guest range the search found free for this mapping: guest memory.
+            let placeholder = unsafe {
+                host::mmap(
+                    win.g2h(start),
+                    host_len as u64,
+                    prot,
+                    anonymous_flags(flags) | libc::MAP_FIXED,
+                    -1,
+                    0,
+                )
+            };
             if let Err(e) = placeholder {
                 give_back(emu, start, host_len);
                 return Err(e.into());
@@ -258,14 +261,17 @@ fn map_anywhere(
     if !anonymous {
         // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
         // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
-        if let Err(e) = host::mmap(
-            win.g2h(start),
-            file_len,
-            prot,
-            flags | libc::MAP_FIXED,
-            fd,
-            off_t(host_offset as u64),
-        ) {
+        // SAFETY: the placeholder mapped above for this mapping: guest memory.
+        if let Err(e) = unsafe {
+            host::mmap(
+                win.g2h(start),
+                file_len,
+                prot,
+                flags | libc::MAP_FIXED,
+                fd,
+                off_t(host_offset as u64),
+            )
+        } {
             give_back(emu, start, host_len);
             return Err(e.into());
         }
@@ -294,14 +300,17 @@ fn place_directly(
         emu.pages.start_of(hint)
     };
     let host_flags = (flags & !(libc::MAP_FIXED | MAP_FIXED_NOREPLACE)) | libc::MAP_ANONYMOUS;
-    let p = host::mmap(
-        emu.window.g2h(search_start),
-        host_len as u64,
-        prot,
-        host_flags,
-        -1,
-        0,
-    )
+    // SAFETY: not MAP_FIXED: the host picks free memory, nothing is replaced.
+    let p = unsafe {
+        host::mmap(
+            emu.window.g2h(search_start),
+            host_len as u64,
+            prot,
+            host_flags,
+            -1,
+            0,
+        )
+    }
     .ok()?;
     match window_ok(emu, p, host_len) {
         Some(addr) => {
@@ -311,7 +320,8 @@ fn place_directly(
             Some(addr)
         }
         None => {
-            let _ = host::munmap(p, host_len as u64);
+            // SAFETY: `p` is the trial mapping made just above, referenced by no one.
+            let _ = unsafe { host::munmap(p, host_len as u64) };
             None
         }
     }
@@ -379,14 +389,17 @@ fn map_fixed(
         } else {
             file_pos(offset, mid_start.distance_from(start))
         };
-        host::mmap(
-            win.g2h(mid_start),
-            mid_end.distance_from(mid_start) as u64,
-            prot,
-            flags,
-            fd,
-            middle_offset as i64,
-        )?;
+        // SAFETY: whole host pages of the guest range being mapped (inside the window).
+        unsafe {
+            host::mmap(
+                win.g2h(mid_start),
+                mid_end.distance_from(mid_start) as u64,
+                prot,
+                flags,
+                fd,
+                middle_offset as i64,
+            )
+        }?;
     }
     let fragments = (|| {
         if head {
@@ -441,15 +454,17 @@ fn map_by_reading(
     let anon_flags =
         libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
     mmap(start, len, prot | libc::PROT_WRITE, anon_flags, -1, 0)?;
-    let filled = host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset as u64))
-        .map_err(Failure::from)
-        .and_then(|()| {
-            if prot & libc::PROT_WRITE == 0 {
-                protect::mprotect(start, len, prot)
-            } else {
-                Ok(())
-            }
-        });
+    // SAFETY: the guest range mapped writable just above.
+    let filled =
+        unsafe { host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset as u64)) }
+            .map_err(Failure::from)
+            .and_then(|()| {
+                if prot & libc::PROT_WRITE == 0 {
+                    protect::mprotect(start, len, prot)
+                } else {
+                    Ok(())
+                }
+            });
     if let Err(e) = filled {
         discard(emu, start, len);
         return Err(match e {
@@ -494,7 +509,8 @@ fn map_fragment(
     let piece = emu.window.g2h(start);
     if fresh {
         // No other guest page here: allocate the host page (it reads as zero).
-        host::mmap(host_page, pages.size, prot, anonymous_flags(flags), -1, 0)?;
+        // SAFETY: the host page of the guest range being mapped; no other guest page is in it.
+        unsafe { host::mmap(host_page, pages.size, prot, anonymous_flags(flags), -1, 0) }?;
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
@@ -504,7 +520,8 @@ fn map_fragment(
 
     if fresh && anonymous {
         if prot_new != prot1 {
-            host::mprotect(host_page, pages.size, prot_new)?;
+            // SAFETY: the host page allocated just above for the guest.
+            unsafe { host::mprotect(host_page, pages.size, prot_new) }?;
         }
         return Ok(());
     }
@@ -518,40 +535,52 @@ fn map_fragment(
         } else {
             prot_new | libc::PROT_WRITE
         };
-        host::mmap(
-            piece,
-            len,
-            piece_prot,
-            libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+        // SAFETY: the guest pages being mapped (inside the window).
+        unsafe {
+            host::mmap(
+                piece,
+                len,
+                piece_prot,
+                libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        }?;
         if !anonymous {
-            host::pread_full(fd, piece, len, off_t(file_pos))?;
+            // SAFETY: the piece mapped writable just above.
+            unsafe { host::pread_full(fd, piece, len, off_t(file_pos)) }?;
         }
         // The host page gets its pages' union (it may still have a wider protection).
         // Best effort: our piece already has its protection, and a neighbour that shares a
         // read-only descriptor's file cannot take a wider one (EACCES), nor needs it.
-        if host::mprotect(host_page, pages.size, prot_new).is_err() && piece_prot != prot_new {
+        // SAFETY: a host page holding guest pages: guest memory.
+        if unsafe { host::mprotect(host_page, pages.size, prot_new) }.is_err()
+            && piece_prot != prot_new
+        {
             // The host page call stopped early (a hole in the host page): the piece itself
             // must not keep the write permission it was filled with.
-            host::mprotect(piece, len, prot_new)?;
+            // SAFETY: the guest pages being mapped.
+            unsafe { host::mprotect(piece, len, prot_new) }?;
         }
         return Ok(());
     }
     // Real host pages larger than the target page: fill our part in place, with the host
     // page made writable meanwhile.
     if prot1 & libc::PROT_WRITE == 0 {
-        host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE)?;
+        // SAFETY: a host page holding guest pages: guest memory.
+        unsafe { host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE) }?;
     }
     let filled = if anonymous {
-        host::zero(piece, len);
+        // SAFETY: the guest pages being mapped, in a host page made writable above.
+        unsafe { host::zero(piece, len) };
         Ok(())
     } else {
-        host::pread_full(fd, piece, len, off_t(file_pos))
+        // SAFETY: the guest pages being mapped, in a host page made writable above.
+        unsafe { host::pread_full(fd, piece, len, off_t(file_pos)) }
     };
     if prot_new != prot1 | libc::PROT_WRITE {
-        host::mprotect(host_page, pages.size, prot_new)?;
+        // SAFETY: a host page holding guest pages: guest memory.
+        unsafe { host::mprotect(host_page, pages.size, prot_new) }?;
     }
     filled?;
     Ok(())
@@ -592,14 +621,17 @@ fn back_end_of_file(
     };
     let (from, to) = (from.max(lo.wide()), to.min(hi.wide()));
     if from < to {
-        host::mmap(
-            emu.window.g2h_wide(from),
-            to - from,
-            prot,
-            libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+        // SAFETY: part of the guest range being mapped (inside the window).
+        unsafe {
+            host::mmap(
+                emu.window.g2h_wide(from),
+                to - from,
+                prot,
+                libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        }?;
     }
     Ok(())
 }
@@ -620,6 +652,7 @@ fn give_back(emu: &Emulator, start: GuestAddr, host_len: abi_ulong) {
     if emu.reserved_va() != 0 {
         unmap::reserve(emu, start, host_len);
     } else {
-        let _ = host::munmap(emu.window.g2h(start), host_len as u64);
+        // SAFETY: the range this call mapped for the guest and now gives back.
+        let _ = unsafe { host::munmap(emu.window.g2h(start), host_len as u64) };
     }
 }

@@ -92,7 +92,8 @@ fn narrow_host_page(emu: &Emulator, host_page: GuestAddr) {
     let flags = flags_between(emu, host_page, host_page.add(emu.pages.size_abi()));
     if flags & crate::config::PAGE_VALID != 0 {
         let union = flags & crate::config::PAGE_BITS;
-        let _ = crate::host::mprotect(emu.window.g2h(host_page), emu.pages.size, union);
+        // SAFETY: a host page holding guest pages: guest memory.
+        let _ = unsafe { crate::host::mprotect(emu.window.g2h(host_page), emu.pages.size, union) };
     }
 }
 

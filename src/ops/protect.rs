@@ -97,22 +97,27 @@ fn protect_mapped(
             prot1 |= flags_between(emu, end, host_end);
             end = host_end;
         }
-        host::mprotect(win.g2h(host_start), pages.size, prot1 & PAGE_BITS)?;
+        // SAFETY: a host page holding guest pages of the range: guest memory.
+        unsafe { host::mprotect(win.g2h(host_start), pages.size, prot1 & PAGE_BITS) }?;
         host_start = host_start.add(pages.size_abi());
     }
     if end < host_end {
         // Likewise the host page containing the end.
         let prot1 = prot | flags_between(emu, end, host_end);
         let last = win.g2h_wide(host_end.wide().wrapping_sub(pages.size));
-        host::mprotect(last, pages.size, prot1 & PAGE_BITS)?;
+        // SAFETY: a host page holding guest pages of the range: guest memory.
+        unsafe { host::mprotect(last, pages.size, prot1 & PAGE_BITS) }?;
         host_end = host_end.sub(pages.size_abi());
     }
     if host_start < host_end {
-        host::mprotect(
-            win.g2h(host_start),
-            host_end.distance_from(host_start) as u64,
-            prot,
-        )?;
+        // SAFETY: whole host pages of the guest range (inside the window).
+        unsafe {
+            host::mprotect(
+                win.g2h(host_start),
+                host_end.distance_from(host_start) as u64,
+                prot,
+            )
+        }?;
     }
     emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
     if lost_exec {

@@ -113,13 +113,16 @@ pub fn mremap(
     // so a size inside the last target page neither drops nor leaves behind the rest of it.
 
     let moved = if fixed {
-        host::mremap_to(
-            win.g2h(old_addr),
-            old_len,
-            new_len,
-            flags,
-            win.g2h(new_addr),
-        )?
+        // SAFETY: both ranges are guest memory inside the window (checked above).
+        unsafe {
+            host::mremap_to(
+                win.g2h(old_addr),
+                old_len,
+                new_len,
+                flags,
+                win.g2h(new_addr),
+            )
+        }?
     } else if moving {
         // A failed move changes nothing, the search's hint included.
         let hint = next_start();
@@ -128,20 +131,25 @@ pub fn mremap(
             set_next_start(hint);
             return Err(Failure::Errno(libc::ENOMEM));
         }
-        let r = host::mremap_to(
-            win.g2h(old_addr),
-            old_len,
-            new_len,
-            flags | MREMAP_FIXED,
-            win.g2h(target),
-        );
+        // SAFETY: the old range is guest memory (checked above), the target the free guest
+        // range the search found.
+        let r = unsafe {
+            host::mremap_to(
+                win.g2h(old_addr),
+                old_len,
+                new_len,
+                flags | MREMAP_FIXED,
+                win.g2h(target),
+            )
+        };
         match r {
             Ok(h) => h,
             Err(e) => {
                 // The old mapping is untouched; drop the search's host reservation.
                 set_next_start(hint);
                 if emu.reserved_va() == 0 {
-                    let _ = host::munmap(win.g2h(target), emu.pages.align(new_len));
+                    // SAFETY: the search's own reservation, referenced by no one.
+                    let _ = unsafe { host::munmap(win.g2h(target), emu.pages.align(new_len)) };
                 }
                 return Err(e.into());
             }
@@ -275,7 +283,8 @@ fn resize_in_place(
                 to.next_multiple_of(real).min(emu.pages.align(from))
             };
             if lo < hi {
-                let _ = host::munmap(win.g2h_wide(lo), hi - lo);
+                // SAFETY: the free tail inside the guest window (no page flags: checked above).
+                let _ = unsafe { host::munmap(win.g2h_wide(lo), hi - lo) };
                 tail = Some((lo, hi));
             }
         }
@@ -304,12 +313,17 @@ fn resize_in_place(
             && flags_between(emu, GuestAddr(narrow(end)), GuestAddr(narrow(host_end))) == 0
         {
             let whole = host_end - old_addr.wide();
-            if let Ok(h) = host::mremap(win.g2h(old_addr), old_len, whole, flags as c_int) {
+            // SAFETY: the old range and its free tail inside the guest window (checked above).
+            if let Ok(h) =
+                unsafe { host::mremap(win.g2h(old_addr), old_len, whole, flags as c_int) }
+            {
                 return Ok(h);
             }
         }
     }
-    let r = host::mremap(win.g2h(old_addr), old_len, new_len, flags as c_int);
+    // SAFETY: the old range and its tail lie inside the guest window (checked above); the
+    // host refuses a tail that is not free.
+    let r = unsafe { host::mremap(win.g2h(old_addr), old_len, new_len, flags as c_int) };
     if let (Err(_), Some((lo, hi))) = (r, tail) {
         // Put back what was lifted: the reservation, and in a host page that holds guest
         // pages the host page's (union) protection, as before the call (a refused growth,

@@ -52,10 +52,13 @@ pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
         return Err(Failure::Errno(libc::ENOMEM));
     }
     let host_start = emu.pages.start_of(start);
-    host::msync(
-        emu.window.g2h(host_start),
-        end.distance_from(host_start) as u64,
-        flags,
-    )?;
+    // SAFETY: guest memory inside the window (checked above).
+    unsafe {
+        host::msync(
+            emu.window.g2h(host_start),
+            end.distance_from(host_start) as u64,
+            flags,
+        )
+    }?;
     Ok(())
 }

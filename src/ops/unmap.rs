@@ -3,7 +3,7 @@
 use super::{releasable_host_range, tighten_edge_host_pages, Failure, Outcome};
 use crate::config::abi_ulong;
 use crate::emulator::Emulator;
-use crate::guest::{target_page_align, GuestAddr, HostAddr};
+use crate::guest::{target_page_align, GuestAddr};
 use crate::host;
 use crate::lock;
 
@@ -58,7 +58,7 @@ pub(crate) fn release_host(
         if emu.reserved_va() != 0 {
             replace_with_reservation(emu, real_start.wide(), real_end.wide())?;
         } else {
-            unmap_host(emu.window.g2h(real_start), size as u64)?;
+            unmap_host(emu, real_start, size as u64)?;
         }
     }
     Ok(())
@@ -66,8 +66,10 @@ pub(crate) fn release_host(
 
 /// `munmap`, asked again after a refusal (a transient shortage: a munmap that splits a
 /// mapping may need memory), so that a placeholder is not left behind as a leak.
-fn unmap_host(at: HostAddr, len: u64) -> Result<(), host::Errno> {
-    retried(|| host::munmap(at, len))
+fn unmap_host(emu: &Emulator, start: GuestAddr, len: u64) -> Result<(), host::Errno> {
+    let at = emu.window.g2h(start);
+    // SAFETY: a guest range through the window: guest memory.
+    retried(|| unsafe { host::munmap(at, len) })
 }
 
 /// `call`, made up to [`RESERVE_ATTEMPTS`] times until the host accepts it: the last
@@ -111,14 +113,17 @@ pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) -> Result<(), 
     }
     let at = emu.window.g2h_wide(from);
     retried(|| {
-        host::mmap(
-            at,
-            to - from,
-            libc::PROT_NONE,
-            libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
+        // SAFETY: a guest range through the window: guest memory.
+        unsafe {
+            host::mmap(
+                at,
+                to - from,
+                libc::PROT_NONE,
+                libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        }
     })
     .map(|_| ())
 }
@@ -140,10 +145,12 @@ pub(crate) fn replace_with_reservation(
         Err(e) => e,
     };
     let at = emu.window.g2h_wide(from);
-    if host::mprotect(at, to - from, libc::PROT_NONE).is_err() {
+    // SAFETY: a guest range through the window: guest memory.
+    if unsafe { host::mprotect(at, to - from, libc::PROT_NONE) }.is_err() {
         return Err(err);
     }
     // Best effort: inaccessible already; this only gives the memory back.
-    let _ = host::madvise(at, to - from, libc::MADV_DONTNEED);
+    // SAFETY: the same range, inaccessible now; its contents are discarded on purpose.
+    let _ = unsafe { host::madvise(at, to - from, libc::MADV_DONTNEED) };
     Ok(())
 }

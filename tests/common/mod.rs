@@ -9,8 +9,10 @@ use std::os::raw::c_int;
 use std::sync::{Mutex, MutexGuard};
 
 use qemu_user_mmap::config::{abi_long, abi_ulong, TARGET_PAGE_SIZE};
-use qemu_user_mmap::ffi::target_mmap;
 use qemu_user_mmap::standalone::{self, Config};
+
+pub mod ffi;
+use ffi::target_mmap;
 
 /// The target page size.
 pub const PS: abi_ulong = TARGET_PAGE_SIZE;
