@@ -17,6 +17,10 @@
  *         the lock; each child (mmap_fork_end(1)) maps, writes, protects,
  *         unmaps, checks the invariants and exits 0.
  *
+ * Debugging: REL_STEP_CHECK=1 checks the invariants right after each
+ * operation on the shared range, under the same hold of the lock, and names
+ * the operation that broke them; REL_TRACE=1 prints every operation.
+ *
  * Bounded: every wait is on a join or a waitpid; a watchdog alarm (a
  * deadlock is a failure, never a slow pass) ends a stuck run.  No timed
  * assertions.
@@ -67,7 +71,13 @@ static void fill_own(abi_ulong a, abi_ulong len)
     }
 }
 
-static int trace_ops;   /* debugging: print every operation */
+static int trace_ops;   /* debugging (REL_TRACE=1): print every operation */
+/* debugging (REL_STEP_CHECK=1): each operation on the shared range runs with
+   the invariants checked right after it, under the same hold of the lock, so
+   a violation names the operation that made it */
+static int step_check;
+static atomic_int step_failed;
+static __thread char last_op[160];
 
 static const int prots[] = { PROT_NONE, PROT_READ, RW, PROT_READ | PROT_EXEC };
 
@@ -82,9 +92,12 @@ static void random_op(uint64_t *seed, abi_ulong base, abi_ulong size, int own)
     pick(seed, base, size, &a, &len);
     p = prots[rel_rand(seed) % 4];
     errno = 0;
-    if (trace_ops) {
-        printf("op %d a=0x%llx (+0x%llx) len=0x%llx p=%d own=%d\n", k, (unsigned long long)a,
-               (unsigned long long)(a - base), (unsigned long long)len, p, own);
+    if (trace_ops || step_check) {
+        snprintf(last_op, sizeof(last_op), "op %d a=0x%llx (+0x%llx) len=0x%llx p=%d own=%d", k,
+                 (unsigned long long)a, (unsigned long long)(a - base), (unsigned long long)len, p, own);
+        if (trace_ops) {
+            printf("%s\n", last_op);
+        }
     }
     switch (k) {
     case 0: /* fixed anonymous */
@@ -195,7 +208,22 @@ static void *worker(void *arg)
     long id = (long)arg, i;
     uint64_t seed = 0x9e3779b97f4a7c15ull * (uint64_t)(id + 1);
     for (i = 0; i < ops_per_thread; i++) {
-        if (id < 4) {
+        if (id < 4 && step_check) {
+            mmap_lock();
+            if (atomic_load(&step_failed)) {    /* the first report is the one */
+                mmap_unlock();
+                break;
+            }
+            random_op(&seed, S, SLEN, 0);
+            if (rel_check_scoped("step", NULL, S, S + SLEN)) {
+                printf("FAIL: the invariants broke at thread %ld's %s\n", id, last_op);
+                atomic_fetch_add(&bad_results, 1);
+                atomic_store(&step_failed, 1);
+                mmap_unlock();
+                break;
+            }
+            mmap_unlock();
+        } else if (id < 4) {
             random_op(&seed, S, SLEN, 0);
         } else {
             random_op(&seed, D[id], DLEN, 1);
@@ -339,6 +367,8 @@ int main(void)
     signal(SIGALRM, on_alarm);
     alarm((unsigned)env_long("REL_WATCHDOG", 240));
     ops_per_thread = env_long("REL_OPS", 3000);
+    step_check = (int)env_long("REL_STEP_CHECK", 0);
+    trace_ops = (int)env_long("REL_TRACE", 0);
     signal_rounds = env_long("REL_SIGNALS", 2000);
     forks = env_long("REL_FORKS", 200);
 
