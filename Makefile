@@ -57,7 +57,7 @@ HEADER     := include/qemu_user_mmap.h
 LINK_LIBS  := -lpthread -ldl -lm -lrt -lgcc_s -lc
 RUST_SRC   := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
 
-# The configurations of the C test matrix (see TESTING.md).
+# The configurations of the C test matrix (see docs/TESTING.md).
 MATRIX     := x86_64 i386 arm alpha sparc32plus mips x86_64-64k arm-64k x86_64-noguestbase
 # The library builds the matrix needs (a -64k configuration reuses its target's library).
 MATRIX_LIBS := x86_64 i386 arm alpha sparc32plus mips
@@ -126,7 +126,7 @@ matrix-libs:
 	@for t in $(MATRIX_LIBS); do $(MAKE) --no-print-directory lib TARGET=$$t || exit 1; done
 	@$(MAKE) --no-print-directory lib TARGET=x86_64 GUEST_BASE=no
 
-# Reliability (RELIABILITY.md): check-reliability, check-sanitizers, fuzz, fuzz-smoke, miri.
+# Reliability (docs/RELIABILITY.md): check-reliability, check-sanitizers, fuzz, fuzz-smoke, miri.
 include c-tests/reliability/reliability.mk
 
 check-symbols: matrix-libs
@@ -173,7 +173,7 @@ clean:
 	rm -rf build target
 	$(MAKE) -C c-tests clean
 
-# ---- benchmarks (BENCHMARKS.md) -------------------------------------------
+# ---- benchmarks (docs/BENCHMARKS.md) -------------------------------------------
 .PHONY: bench bench-quick
 bench bench-quick:
 	$(MAKE) --no-print-directory lib TARGET=x86_64

@@ -2,7 +2,7 @@
 """Run the qemu-user-mmap benchmarks side by side with the original.
 
     run.py --full     all workloads, 3 alternating rounds, callgrind; rewrites the results
-                      section of ../BENCHMARKS.md, results/bench.json and plot.svg
+                      section of ../docs/BENCHMARKS.md, results/bench.json and plot.svg
     run.py --quick    1 round, short batches, no callgrind; prints the tables and
                       writes results/quick.json only
 
@@ -685,7 +685,7 @@ def targets(results):
 
 
 def update_benchmarks_md(md):
-    path = os.path.join(REPO, "BENCHMARKS.md")
+    path = os.path.join(REPO, "docs", "BENCHMARKS.md")
     text = open(path).read() if os.path.exists(path) else ""
     block = BEGIN + "\n" + md + "\n" + END
     if BEGIN in text and END in text:

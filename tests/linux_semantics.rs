@@ -1,4 +1,4 @@
-//! The deliberate differences from QEMU 2.3 (COMPATIBILITY.md), checked on our side through
+//! The deliberate differences from QEMU 2.3 (docs/COMPATIBILITY.md), checked on our side through
 //! the C ABI with the standalone emulator. The C suite (c-tests/t_fixes.c) runs the same
 //! inputs against the original too, to show its behaviour.
 //!

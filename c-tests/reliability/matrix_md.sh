@@ -1,6 +1,6 @@
 #!/bin/sh
 # matrix_md.sh: the bad-input matrix and the figures of the last check-all,
-# as markdown (build/MATRIX.md; RELIABILITY.md quotes it).
+# as markdown (build/MATRIX.md; docs/RELIABILITY.md quotes it).
 #   MATRIX_CONFIGS="x86_64 arm x86_64-64k" ./matrix_md.sh
 cd "$(dirname "$0")" || exit 1
 cols=${MATRIX_CONFIGS:-"x86_64 arm x86_64-64k"}
