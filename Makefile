@@ -79,8 +79,8 @@ $(STATIC_LIB) $(SHARED_LIB) &: $(RUST_SRC)
 
 # ---- demo ---------------------------------------------------------------
 DEMO := $(BUILD_DIR)/demo
-DEMO_SRC := c-tests/demo.c c-tests/emu.c
-DEMO_HDR := c-tests/emu.h c-tests/qemu_style.h $(HEADER)
+DEMO_SRC := c-tests/demo.c c-tests/harness/emu.c
+DEMO_HDR := c-tests/harness/emu.h c-tests/harness/qemu_style.h $(HEADER)
 # The demo loads its own ELF image: on 8 KiB-page targets its segments must be 8 KiB aligned.
 comma := ,
 DEMO_LDFLAGS := $(if $(filter 13,$(T_PAGE_BITS)),-Wl$(comma)-z$(comma)max-page-size=0x2000)
@@ -88,7 +88,7 @@ DEMO_LDFLAGS := $(if $(filter 13,$(T_PAGE_BITS)),-Wl$(comma)-z$(comma)max-page-s
 demo: $(DEMO)
 
 $(DEMO): $(DEMO_SRC) $(DEMO_HDR) $(STATIC_LIB)
-	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(TARGET_CFLAGS) -Ic-tests -Iinclude \
+	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(TARGET_CFLAGS) -Ic-tests/harness -Iinclude \
 		-o $@ $(DEMO_SRC) $(STATIC_LIB) $(LINK_LIBS) $(DEMO_LDFLAGS)
 
 run: $(DEMO)

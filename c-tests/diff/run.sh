@@ -25,7 +25,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ORACLE=${DIFF_ORACLE:-$REPO/../shared/oracle}
-CTESTS=$REPO/c-tests
+CTESTS=$REPO/c-tests/harness
 BUILD=${DIFF_BUILD:-$HERE/build}
 MATRIX="x86_64 i386 arm alpha sparc32plus mips x86_64-64k arm-64k x86_64-noguestbase"
 SEEDS_DEFAULT=${DIFF_SEEDS:-100}
@@ -81,7 +81,7 @@ build() {
     local c=$1
     config "$c"
     mkdir -p "$BDIR"
-    [ -f "$CTESTS/emu.c" ] || die "c-tests/emu.c is missing"
+    [ -f "$CTESTS/emu.c" ] || die "c-tests/harness/emu.c is missing"
     local inc="-I$CTESTS -I$REPO/include"
     $CC $CFLAGS_COMMON $DFLAGS $inc -c "$CTESTS/emu.c" -o "$BDIR/emu.o" || die "compiling emu.c failed"
     $CC $CFLAGS_COMMON $DFLAGS $inc -c "$HERE/driver.c" -o "$BDIR/driver.o" || die "compiling driver.c failed"
