@@ -57,11 +57,10 @@ HEADER     := include/qemu_user_mmap.h
 LINK_LIBS  := -lpthread -ldl -lm -lrt -lgcc_s -lc
 RUST_SRC   := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
 
-# The configurations of the C test matrix (see docs/TESTING.md).
-MATRIX     := x86_64 i386 arm alpha sparc32plus mips x86_64-64k arm-64k x86_64-noguestbase
-# The library builds the matrix needs (a -64k configuration reuses its target's library).
-MATRIX_LIBS := x86_64 i386 arm alpha sparc32plus mips
-ORACLE_DIR ?= ../shared/oracle
+# The configurations of the C test matrix and their subsets (MATRIX, MATRIX_LIBS,
+# MATRIX_BUILDS, ...; see docs/TESTING.md), and ORACLE_DIR, the original mmap.c.
+include mk/matrix.mk
+include mk/oracle.mk
 
 .PHONY: all lib run demo check check-rust check-c check-diff check-symbols header header-check \
 	install uninstall clean matrix-libs
@@ -130,7 +129,7 @@ matrix-libs:
 include c-tests/reliability/reliability.mk
 
 check-symbols: matrix-libs
-	@for t in x86_64 arm alpha sparc32plus i386 mips x86_64-noguestbase; do \
+	@for t in $(MATRIX_BUILDS); do \
 		sh c-tests/check-symbols.sh build/$$t || exit 1; \
 	done
 
