@@ -15,7 +15,7 @@
 TARGET     ?= x86_64
 GUEST_BASE ?= yes
 # `make TARGET_CONFIG=<QEMU build>/<target>-linux-user/config-target.mak`: the swap kit.
-include c-tests/qemu-kit/kit.mk
+include mk/kit.mk
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -78,7 +78,7 @@ $(STATIC_LIB) $(SHARED_LIB) &: $(RUST_SRC)
 
 # ---- demo ---------------------------------------------------------------
 DEMO := $(BUILD_DIR)/demo
-DEMO_SRC := c-tests/demo.c c-tests/harness/emu.c
+DEMO_SRC := examples/demo/demo.c c-tests/harness/emu.c
 DEMO_HDR := c-tests/harness/emu.h c-tests/harness/qemu_style.h $(HEADER)
 # The demo loads its own ELF image: on 8 KiB-page targets its segments must be 8 KiB aligned.
 comma := ,
@@ -126,7 +126,7 @@ matrix-libs:
 	@$(MAKE) --no-print-directory lib TARGET=x86_64 GUEST_BASE=no
 
 # Reliability (docs/RELIABILITY.md): check-reliability, check-sanitizers, fuzz, fuzz-smoke, miri.
-include c-tests/reliability/reliability.mk
+include mk/reliability.mk
 
 check-symbols: matrix-libs
 	@for t in $(MATRIX_BUILDS); do \
@@ -145,10 +145,10 @@ check-diff: matrix-libs
 	else echo "check-diff: no differential suite yet"; fi
 
 # ---- the LD_PRELOAD tool (make preload, run-preload PROG=..., check-preload) ----
-include c-tests/preload/preload.mk
+include mk/preload.mk
 
 # ---- real guest programs under the real QEMU 2.3.0 (check-qemu; docs/real-qemu.md) ----
-include c-tests/qemu/qemu.mk
+include mk/qemu.mk
 
 # ---- install ------------------------------------------------------------
 install: lib

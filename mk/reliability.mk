@@ -2,7 +2,7 @@
 #
 # To wire them in, the top-level Makefile needs (after its `matrix-libs` rule):
 #
-#     include c-tests/reliability/reliability.mk
+#     include mk/reliability.mk
 #
 # and `check-reliability` in the prerequisites of `check` (it runs in about
 # 45 s on 2 cores); optionally `check-sanitizers` and `fuzz-smoke` too (about
