@@ -17,7 +17,7 @@ failed=0
 ok() { echo "PASS $*"; passed=$((passed + 1)); }
 bad() { echo "FAIL $*"; failed=$((failed + 1)); }
 
-# The top-level Makefile with kit.mk included (a patched copy when it is not).
+# The top-level Makefile with mk/kit.mk included (a patched copy when it is not).
 mk=Makefile
 if ! grep -q '^include mk/kit.mk' Makefile; then
     mkdir -p build
