@@ -8,10 +8,11 @@
 #
 # ORACLE_DIR (command line or environment): the directory holding mmap.c, absolute or
 # relative to the repository root; default ../shared/oracle, beside the repository.
-# Whatever directory make runs in, ORACLE_DIR is then rewritten as the relative path
-# from there to that directory (the path compiler messages quote), and sub-makes get it
-# as ORACLE_DIR_ABS (absolute; internal). DIFF_ORACLE, the older name the differential scripts read, is still
-# honoured when ORACLE_DIR is not set. Adds no default goal.
+# Whatever directory make runs in, ORACLE_DIR is then rewritten as the path from there
+# to that directory (relative when it is beside the repository, as the default is: the
+# path compiler messages quote), and sub-makes get it as ORACLE_DIR_ABS (absolute;
+# internal). DIFF_ORACLE, the older name the differential scripts read, is still honoured
+# when ORACLE_DIR is not set. Adds no default goal.
 
 oracle_saved_goal := $(.DEFAULT_GOAL)
 oracle_root := $(patsubst %/mk/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -25,7 +26,9 @@ oracle_abs := $(ORACLE_DIR_ABS)
 else
 oracle_abs := $(call oracle_from_root,$(or $(ORACLE_DIR),$(DIFF_ORACLE),../shared/oracle))
 endif
-override ORACLE_DIR := $(shell realpath -m --relative-to='$(CURDIR)' '$(oracle_abs)')
+# relative from here when it lies beside the repository (as the default does), else absolute
+oracle_parent := $(patsubst %/,%,$(dir $(oracle_root)))
+override ORACLE_DIR := $(if $(filter $(oracle_parent)/%,$(oracle_abs)),$(shell realpath -m --relative-to='$(CURDIR)' '$(oracle_abs)'),$(oracle_abs))
 unexport ORACLE_DIR
 export ORACLE_DIR_ABS := $(oracle_abs)
 
