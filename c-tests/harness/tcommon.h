@@ -38,7 +38,7 @@
  *     }
  *
  * or, for a single value, CHECK_EQ_DIV("D12", value, original, ours).
- * Every such place names its D-number; `grep -n 'D[0-9]' t_*.c` lists them.
+ * Every such place names its D-number; `grep -n 'D[0-9]' c-tests/api/t_*.c` lists them.
  * A difference that has no D-number yet but is not a bug either (ours does
  * what Linux does) is labelled UNDOC-n until docs/COMPATIBILITY.md gives it one
  * (see docs/TESTING.md).  A suspected
