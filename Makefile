@@ -15,7 +15,7 @@
 TARGET     ?= x86_64
 GUEST_BASE ?= yes
 # `make TARGET_CONFIG=<QEMU build>/<target>-linux-user/config-target.mak`: the swap kit.
-include c-tests/qemu-kit/kit.mk
+include mk/kit.mk
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -57,11 +57,10 @@ HEADER     := include/qemu_user_mmap.h
 LINK_LIBS  := -lpthread -ldl -lm -lrt -lgcc_s -lc
 RUST_SRC   := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
 
-# The configurations of the C test matrix (see TESTING.md).
-MATRIX     := x86_64 i386 arm alpha sparc32plus mips x86_64-64k arm-64k x86_64-noguestbase
-# The library builds the matrix needs (a -64k configuration reuses its target's library).
-MATRIX_LIBS := x86_64 i386 arm alpha sparc32plus mips
-ORACLE_DIR ?= ../shared/oracle
+# The configurations of the C test matrix and their subsets (MATRIX, MATRIX_LIBS,
+# MATRIX_BUILDS, ...; see docs/TESTING.md), and ORACLE_DIR, the original mmap.c.
+include mk/matrix.mk
+include mk/oracle.mk
 
 .PHONY: all lib run demo check check-rust check-c check-diff check-symbols header header-check \
 	install uninstall clean matrix-libs
@@ -79,8 +78,8 @@ $(STATIC_LIB) $(SHARED_LIB) &: $(RUST_SRC)
 
 # ---- demo ---------------------------------------------------------------
 DEMO := $(BUILD_DIR)/demo
-DEMO_SRC := c-tests/demo.c c-tests/emu.c
-DEMO_HDR := c-tests/emu.h c-tests/qemu_style.h $(HEADER)
+DEMO_SRC := examples/demo/demo.c c-tests/harness/emu.c
+DEMO_HDR := c-tests/harness/emu.h c-tests/harness/qemu_style.h $(HEADER)
 # The demo loads its own ELF image: on 8 KiB-page targets its segments must be 8 KiB aligned.
 comma := ,
 DEMO_LDFLAGS := $(if $(filter 13,$(T_PAGE_BITS)),-Wl$(comma)-z$(comma)max-page-size=0x2000)
@@ -88,7 +87,7 @@ DEMO_LDFLAGS := $(if $(filter 13,$(T_PAGE_BITS)),-Wl$(comma)-z$(comma)max-page-s
 demo: $(DEMO)
 
 $(DEMO): $(DEMO_SRC) $(DEMO_HDR) $(STATIC_LIB)
-	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(TARGET_CFLAGS) -Ic-tests -Iinclude \
+	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(TARGET_CFLAGS) -Ic-tests/harness -Iinclude \
 		-o $@ $(DEMO_SRC) $(STATIC_LIB) $(LINK_LIBS) $(DEMO_LDFLAGS)
 
 run: $(DEMO)
@@ -126,11 +125,11 @@ matrix-libs:
 	@for t in $(MATRIX_LIBS); do $(MAKE) --no-print-directory lib TARGET=$$t || exit 1; done
 	@$(MAKE) --no-print-directory lib TARGET=x86_64 GUEST_BASE=no
 
-# Reliability (RELIABILITY.md): check-reliability, check-sanitizers, fuzz, fuzz-smoke, miri.
-include c-tests/reliability/reliability.mk
+# Reliability (docs/RELIABILITY.md): check-reliability, check-sanitizers, fuzz, fuzz-smoke, miri.
+include mk/reliability.mk
 
 check-symbols: matrix-libs
-	@for t in x86_64 arm alpha sparc32plus i386 mips x86_64-noguestbase; do \
+	@for t in $(MATRIX_BUILDS); do \
 		sh c-tests/check-symbols.sh build/$$t || exit 1; \
 	done
 
@@ -146,10 +145,10 @@ check-diff: matrix-libs
 	else echo "check-diff: no differential suite yet"; fi
 
 # ---- the LD_PRELOAD tool (make preload, run-preload PROG=..., check-preload) ----
-include c-tests/preload/preload.mk
+include mk/preload.mk
 
 # ---- real guest programs under the real QEMU 2.3.0 (check-qemu; docs/real-qemu.md) ----
-include c-tests/qemu/qemu.mk
+include mk/qemu.mk
 
 # ---- install ------------------------------------------------------------
 install: lib
@@ -173,7 +172,7 @@ clean:
 	rm -rf build target
 	$(MAKE) -C c-tests clean
 
-# ---- benchmarks (BENCHMARKS.md) -------------------------------------------
+# ---- benchmarks (docs/BENCHMARKS.md) -------------------------------------------
 .PHONY: bench bench-quick
 bench bench-quick:
 	$(MAKE) --no-print-directory lib TARGET=x86_64

@@ -1,5 +1,5 @@
-//! The deliberate differences from QEMU 2.3 (COMPATIBILITY.md), checked on our side through
-//! the C ABI with the standalone emulator. The C suite (c-tests/t_fixes.c) runs the same
+//! The deliberate differences from QEMU 2.3 (docs/COMPATIBILITY.md), checked on our side through
+//! the C ABI with the standalone emulator. The C suite (c-tests/api/t_fixes.c) runs the same
 //! inputs against the original too, to show its behaviour.
 //!
 //! Every test runs in a reserved guest window (like QEMU's `-R`), so nothing the library

@@ -1,6 +1,6 @@
 //! Linux's results for mprotect over a range with a hole, mremap without a needed move,
 //! mremap sizes inside a target page larger than the real page, edge host pages after
-//! munmap and moves, and inputs whose sums wrap (COMPATIBILITY.md D5/D6, D21, D33, D40,
+//! munmap and moves, and inputs whose sums wrap (docs/COMPATIBILITY.md D5/D6, D21, D33, D40,
 //! D41), checked through the C ABI with the standalone emulator in a reserved window.
 //!
 //! The native results these follow were measured on Linux 6.18 (x86_64, 4 KiB pages):

@@ -1,7 +1,7 @@
 /*
  * driver.c -- the differential driver.
  *
- * One program, linked twice with the same emulator side (../emu.c): once
+ * One program, linked twice with the same emulator side (../harness/emu.c): once
  * with the original linux-user/mmap.c compiled at test time from
  * ../shared/oracle (never copied into this repository), once with our
  * library.  Both run the same operation script and print a canonical trace

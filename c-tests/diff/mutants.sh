@@ -5,18 +5,18 @@
 # the repository (never committed) and linked as "ours".  A mutant is
 # caught when at least one corpus or random script diverges.
 #
-#   mutants.sh [CONFIG...]      default: i386 arm-64k x86_64-64k alpha
+#   mutants.sh [CONFIG...]      default: MUTANT_CONFIGS in mk/matrix.mk
 #   DIFF_MUTANTS=REGEX          only the mutants whose name matches
 #   DIFF_SEEDS (default 30) random scripts per configuration and mutant
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-ORACLE=${DIFF_ORACLE:-$REPO/../shared/oracle}
+ORACLE=$(MAKEFLAGS= make -s --no-print-directory -C "$REPO" -f mk/oracle.mk print-oracle-dir) || exit 2
 if [ ! -f "$ORACLE/mmap.c" ]; then
     echo "SKIP: oracle not found at $ORACLE: the mutation self-test did NOT run"
     exit 0
 fi
-CONFIGS=${*:-"i386 arm-64k x86_64-64k alpha"}
+CONFIGS=${*:-$(MAKEFLAGS= make -s --no-print-directory -C "$REPO" -f mk/matrix.mk print-MUTANT_CONFIGS)}
 SEEDS=${DIFF_SEEDS:-30}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/diff-mutants.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

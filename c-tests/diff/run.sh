@@ -18,16 +18,17 @@
 #   DIFF_SELF=1  compare the oracle with itself even if our library exists
 #   DIFF_REQUIRE_OURS=1   fail (instead of falling back to oracle-vs-oracle)
 #                when our library is missing
-#   DIFF_ORACLE  oracle directory (default ../shared/oracle relative to the repo)
+#   ORACLE_DIR   oracle directory (mk/oracle.mk: default ../shared/oracle relative to
+#                the repo; DIFF_ORACLE is the older name)
 #   DIFF_KEEP=1  keep the per-run output directory
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-ORACLE=${DIFF_ORACLE:-$REPO/../shared/oracle}
-CTESTS=$REPO/c-tests
+ORACLE=$(MAKEFLAGS= make -s --no-print-directory -C "$REPO" -f mk/oracle.mk print-oracle-dir) || exit 2
+CTESTS=$REPO/c-tests/harness
 BUILD=${DIFF_BUILD:-$HERE/build}
-MATRIX="x86_64 i386 arm alpha sparc32plus mips x86_64-64k arm-64k x86_64-noguestbase"
+MATRIX=$(MAKEFLAGS= make -s --no-print-directory -C "$REPO" -f mk/matrix.mk print-configs) || exit 2
 SEEDS_DEFAULT=${DIFF_SEEDS:-100}
 OPS=${DIFF_OPS:-40}
 JOBS=${DIFF_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
@@ -81,7 +82,7 @@ build() {
     local c=$1
     config "$c"
     mkdir -p "$BDIR"
-    [ -f "$CTESTS/emu.c" ] || die "c-tests/emu.c is missing"
+    [ -f "$CTESTS/emu.c" ] || die "c-tests/harness/emu.c is missing"
     local inc="-I$CTESTS -I$REPO/include"
     $CC $CFLAGS_COMMON $DFLAGS $inc -c "$CTESTS/emu.c" -o "$BDIR/emu.o" || die "compiling emu.c failed"
     $CC $CFLAGS_COMMON $DFLAGS $inc -c "$HERE/driver.c" -o "$BDIR/driver.o" || die "compiling driver.c failed"

@@ -17,13 +17,13 @@ failed=0
 ok() { echo "PASS $*"; passed=$((passed + 1)); }
 bad() { echo "FAIL $*"; failed=$((failed + 1)); }
 
-# The top-level Makefile with kit.mk included (a patched copy when it is not).
+# The top-level Makefile with mk/kit.mk included (a patched copy when it is not).
 mk=Makefile
-if ! grep -q 'c-tests/qemu-kit/kit.mk' Makefile; then
+if ! grep -q '^include mk/kit.mk' Makefile; then
     mkdir -p build
-    sed '/^GUEST_BASE *?= *yes/a include c-tests/qemu-kit/kit.mk' Makefile > build/Makefile.kit
+    sed '/^GUEST_BASE *?= *yes/a include mk/kit.mk' Makefile > build/Makefile.kit
     mk=build/Makefile.kit
-    echo "run_kit: Makefile does not include c-tests/qemu-kit/kit.mk yet: using $mk"
+    echo "run_kit: Makefile does not include mk/kit.mk yet: using $mk"
 fi
 
 rm -rf "$work"

@@ -25,7 +25,7 @@
 # the line removed, make goes back to mmap.c.
 set -u
 top=$(pwd)
-here=$top/c-tests/qemu-kit
+here=$top/tools/qemu-swap
 . "$here/swap-common.sh"
 shared=${QEMU_SHARED:-$top/../shared/qemu-2.3.0}
 work=$top/build/qemu-kit-real

@@ -18,7 +18,7 @@
  * entries of known_bugs.txt (XFAIL).  Built against the original
  * (IMPL=oracle) nothing is judged: each row records what the original does.
  * Rows are machine-readable (matrix_md.sh turns them into the table of
- * RELIABILITY.md):
+ * docs/RELIABILITY.md):
  *
  *   ROW <id> <export> <class> <description> <expected> <got> <verdict>
  */

@@ -50,7 +50,7 @@ static void bad(const char *what, long long r, int e)
    pages most ranges start or end inside a host page (the fragment model) */
 static abi_ulong grain;
 /* no in-place shrink while "r_threads:mremap-shrink" is listed (the first
-   page's flags are stamped over holes: RELIABILITY.md) */
+   page's flags are stamped over holes: docs/RELIABILITY.md) */
 static int no_shrink;
 
 static void pick(uint64_t *seed, abi_ulong base, abi_ulong size, abi_ulong *a, abi_ulong *len)

@@ -1,7 +1,7 @@
 /*
  * rel.h -- helpers shared by the reliability tests.
  *
- * Built on the C tests' emulator side (../emu.h, ../tcommon.h), which are
+ * Built on the C tests' emulator side (../harness/emu.h, ../harness/tcommon.h), which are
  * reused, not changed.  What is here:
  *
  *   rel_maps_read()    /proc/self/maps parsed with read(2) into a static

@@ -6,7 +6,7 @@
 //! accepted when it lies inside the guest space and is target-page aligned, and otherwise
 //! retried (aligned up, aligned down, from low memory) before giving up.
 //!
-//! Differences from QEMU 2.3 (see COMPATIBILITY.md): the result is never 0 nor below
+//! Differences from QEMU 2.3 (see docs/COMPATIBILITY.md): the result is never 0 nor below
 //! `mmap_min_addr`, never ends past the guest space, and is host-page aligned; under `reserved_va` every target page of a candidate host page is
 //! checked (2.3 checks only the first), the top of the space is the usable end of the guest
 //! space (a 4 GiB reservation no longer narrows to 0), and a window that holds a used page

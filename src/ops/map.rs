@@ -10,7 +10,7 @@
 //!   filled by hand; and a file offset that is not congruent to the address modulo the host
 //!   page cannot be mapped at all, so the data is read into anonymous memory instead.
 //!
-//! Differences from QEMU 2.3 (Linux semantics; see COMPATIBILITY.md): zero and overflowing
+//! Differences from QEMU 2.3 (Linux semantics; see docs/COMPATIBILITY.md): zero and overflowing
 //! lengths fail, fixed ranges are checked against the guest space, `MAP_FIXED_NOREPLACE`
 //! and `MAP_SHARED_VALIDATE` are understood, fresh anonymous fragments read as zero, the
 //! read fallback reads everything (or zero-fills past end of file) and refuses shared

@@ -1,6 +1,6 @@
 //! `target_mremap`: resizing and moving guest mappings.
 //!
-//! Differences from QEMU 2.3 (Linux semantics; see COMPATIBILITY.md): arguments and guest
+//! Differences from QEMU 2.3 (Linux semantics; see docs/COMPATIBILITY.md): arguments and guest
 //! ranges are checked first (EINVAL for bad flags, sizes and new ranges, EFAULT for an old
 //! range outside the guest space or not mapped, ENOMEM when there is no room); a failed
 //! move keeps the old mapping; a shrink under `reserved_va` re-reserves exactly the freed

@@ -1,9 +1,10 @@
-# c-tests/preload/preload.mk: the LD_PRELOAD tool and its real-program tests.
+# mk/preload.mk: the LD_PRELOAD tool (sources in tools/preload/) and its tests (c-tests/preload/:
+# t_preload.c and the real-program runs).
 #
 # Included from the top-level Makefile (anywhere; it does not change the default goal),
 # whose `check` runs `check-preload`:
 #
-#     include c-tests/preload/preload.mk
+#     include mk/preload.mk
 #     check: ... check-preload
 #
 # Targets:
@@ -19,7 +20,7 @@
 # Needs (Debian packages): gcc make coreutils python3 git sqlite3 (and the Rust toolchain);
 # optional, reported as SKIP when missing: openjdk-17-jdk-headless (java, javac), nodejs.
 # Environment of the tool: QEMU_USER_MMAP_PAGESIZE, QEMU_USER_MMAP_PRELOAD_STATS (call
-# counts appended at exit), QEMU_USER_MMAP_PRELOAD_LOG (one line per call), see preload.c.
+# counts appended at exit), QEMU_USER_MMAP_PRELOAD_LOG (one line per call), see tools/preload/preload.c.
 # Variables: CARGO, CC (as in the top-level Makefile), PRELOAD_TIMEOUT (seconds per program
 # run, default 300), PRELOAD_PAGESIZES (default "4096 65536").
 #
@@ -42,7 +43,7 @@ PRELOAD_SO        := $(PRELOAD_DIR)/libqemu_user_mmap_preload.so
 PRELOAD_CARGO_A   := $(PRELOAD_CARGO_DIR)/release/libqemu_user_mmap.a
 PRELOAD_LIB_A     := $(PRELOAD_DIR)/libqemu_user_mmap_tool.a
 OBJCOPY           ?= objcopy
-PRELOAD_SRC       := c-tests/preload/preload.c c-tests/preload/preload.map
+PRELOAD_SRC       := tools/preload/preload.c tools/preload/preload.map
 PRELOAD_RUST_SRC  := $(shell find src -name '*.rs') build.rs Cargo.toml targets.tsv
 PRELOAD_TIMEOUT   ?= 300
 PRELOAD_PAGESIZES ?= 4096 65536
@@ -61,7 +62,7 @@ $(PRELOAD_CARGO_A): $(PRELOAD_RUST_SRC)
 	@touch $@
 
 # The library's host calls (syscall(2) with the raw-syscalls feature) go through the tool's
-# qum_host_syscall (preload.c says why); the build fails if no reference was renamed.
+# qum_host_syscall (tools/preload/preload.c says why); the build fails if no reference was renamed.
 $(PRELOAD_LIB_A): $(PRELOAD_CARGO_A)
 	mkdir -p $(PRELOAD_DIR)
 	$(OBJCOPY) --redefine-sym syscall=qum_host_syscall $< $@.tmp
@@ -73,8 +74,8 @@ $(PRELOAD_LIB_A): $(PRELOAD_CARGO_A)
 
 $(PRELOAD_SO): $(PRELOAD_SRC) $(PRELOAD_LIB_A)
 	mkdir -p $(PRELOAD_DIR)
-	$(CC) $(PRELOAD_CFLAGS) -shared -o $@ c-tests/preload/preload.c $(PRELOAD_LIB_A) \
-		-Wl,--version-script=c-tests/preload/preload.map -Wl,-z,defs \
+	$(CC) $(PRELOAD_CFLAGS) -shared -o $@ tools/preload/preload.c $(PRELOAD_LIB_A) \
+		-Wl,--version-script=tools/preload/preload.map -Wl,-z,defs \
 		-lpthread -ldl -lm -lrt -lgcc_s -lc
 	@# The tool must export exactly the six interposed functions.
 	@exp=$$(nm -D --defined-only $@ | awk '$$2 ~ /^[TWiV]$$/ { print $$3 }' | sed 's/@.*//' | sort | tr '\n' ' '); \

@@ -1,4 +1,4 @@
-# c-tests/qemu-kit/kit.mk: `make TARGET_CONFIG=<QEMU build>/<target>-linux-user/config-target.mak`,
+# mk/kit.mk: `make TARGET_CONFIG=<QEMU build>/<target>-linux-user/config-target.mak`,
 # the swap-kit test (check-kit) and the packaging test (check-install).
 #
 # Included from the top-level Makefile right after the line `GUEST_BASE ?= yes` (it must
@@ -6,7 +6,7 @@
 # check-install:
 #
 #     GUEST_BASE ?= yes
-#     include c-tests/qemu-kit/kit.mk
+#     include mk/kit.mk
 #     ...
 #     check: ... check-kit check-install
 #
@@ -27,7 +27,7 @@
 #                       a build-qemu.sh output for i386, arm, x86_64 to reuse one)
 #   make check-install  make install into a temporary prefix, then pkg-config --cflags
 #                       --libs qemu-user-mmap, and compile, link (static and shared) and run a
-#                       program against the installed library (c-tests/qemu-kit/check_install.sh)
+#                       program against the installed library (c-tests/install/check_install.sh)
 
 kit_saved_goal := $(.DEFAULT_GOAL)
 
@@ -76,6 +76,6 @@ check-kit:
 	timeout 3600 nice bash c-tests/qemu-kit/run_real_kit.sh
 
 check-install:
-	timeout 600 bash c-tests/qemu-kit/check_install.sh
+	timeout 600 bash c-tests/install/check_install.sh
 
 .DEFAULT_GOAL := $(kit_saved_goal)

@@ -1,4 +1,4 @@
-# c-tests/qemu/qemu.mk: real guest programs under the real QEMU 2.3.0, stock and with
+# mk/qemu.mk: real guest programs under the real QEMU 2.3.0, stock and with
 # qemu-user-mmap swapped in (docs/real-qemu.md). Included from the top-level Makefile;
 # adds no default goal.
 #
@@ -7,7 +7,7 @@
 #   make qemu-stock     build the stock QEMU 2.3.0 (i386, arm, x86_64) with build-qemu.sh
 #                       into $(QEMU_OUT)/stock (kept; a later make only checks it)
 #   make qemu-ours      $(QEMU_OUT)/ours: a copy of the stock tree with the library swapped
-#                       in as README.md says (c-tests/qemu-kit/real_swap.sh)
+#                       in as README.md says (tools/qemu-swap/real_swap.sh)
 #   make qemu-prepare   sysroots, guest programs, data (c-tests/qemu/prepare.sh)
 #   make qemu-run       the suite (c-tests/qemu/run.sh); writes $(QEMU_OUT)/results.tsv and,
 #                       for a full run, the table of docs/real-qemu.md
@@ -53,7 +53,7 @@ qemu-stock:
 # always fresh.
 qemu-ours: qemu-stock
 	@mkdir -p $(QEMU_OUT)
-	bash c-tests/qemu-kit/real_swap.sh $(QEMU_STOCK) $(QEMU_OUT)/ours > $(QEMU_OUT)/swap.out 2>&1 \
+	bash tools/qemu-swap/real_swap.sh $(QEMU_STOCK) $(QEMU_OUT)/ours > $(QEMU_OUT)/swap.out 2>&1 \
 		|| { cat $(QEMU_OUT)/swap.out; echo "qemu-ours: real_swap.sh failed"; exit 1; }
 	@grep -E '^(FAIL|real_swap:)' $(QEMU_OUT)/swap.out
 

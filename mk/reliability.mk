@@ -2,12 +2,12 @@
 #
 # To wire them in, the top-level Makefile needs (after its `matrix-libs` rule):
 #
-#     include c-tests/reliability/reliability.mk
+#     include mk/reliability.mk
 #
 # and `check-reliability` in the prerequisites of `check` (it runs in about
 # 45 s on 2 cores); optionally `check-sanitizers` and `fuzz-smoke` too (about
 # 2 minutes and 1 minute plus the fuzz builds; they need clang, libclang-rt-14-dev and
-# cargo-fuzz, see RELIABILITY.md and .ci/run).
+# cargo-fuzz, see docs/RELIABILITY.md and .ci/run).
 #
 #   make check-reliability      bad-input matrix, fault injection, threads and
 #                               fork, death tests: ours on the 9 configurations
@@ -41,7 +41,7 @@ FUZZ_BUILD_FLAGS ?= --debug-assertions
 FUZZ_SANITIZER ?= address
 FUZZ_SAN_DIR   = $(if $(filter address,$(FUZZ_SANITIZER)),,-$(FUZZ_SANITIZER))
 # cargo-fuzz needs nightly flags (-Zsanitizer, sancov passes): on the stable
-# toolchain they are unlocked with RUSTC_BOOTSTRAP=1 (see RELIABILITY.md).
+# toolchain they are unlocked with RUSTC_BOOTSTRAP=1 (see docs/RELIABILITY.md).
 FUZZ_ENV      = RUSTC_BOOTSTRAP=1 QEMU_USER_MMAP_TARGET=$(1) CARGO_TARGET_DIR=$(CURDIR)/build/cargo/fuzz-$(1)$(2)
 MIRI_TOOLCHAIN ?= nightly
 
@@ -93,6 +93,6 @@ miri:
 	else \
 	  echo "##################################################################"; \
 	  echo "### SKIP: Miri is not available (cargo +$(MIRI_TOOLCHAIN) miri --version failed)."; \
-	  echo "### The stable toolchain has no Miri component; see RELIABILITY.md."; \
+	  echo "### The stable toolchain has no Miri component; see docs/RELIABILITY.md."; \
 	  echo "##################################################################"; \
 	fi

@@ -25,7 +25,7 @@
  * The tests describe QEMU 2.3's linux-user/mmap.c exactly (IMPL=oracle) AND
  * the Rust library (IMPL=rust), which deliberately fixes the original's bugs
  * with Linux semantics: the deliberate differences (D-numbers) listed in
- * COMPATIBILITY.md, whose table names the tests that show each one.
+ * docs/COMPATIBILITY.md, whose table names the tests that show each one.
  * The Makefile passes -DIMPL_ORACLE=1 or -DIMPL_RUST=1.  Where the two
  * differ, a test keeps both expectations as real assertions:
  *
@@ -38,10 +38,10 @@
  *     }
  *
  * or, for a single value, CHECK_EQ_DIV("D12", value, original, ours).
- * Every such place names its D-number; `grep -n 'D[0-9]' t_*.c` lists them.
+ * Every such place names its D-number; `grep -n 'D[0-9]' c-tests/api/t_*.c` lists them.
  * A difference that has no D-number yet but is not a bug either (ours does
- * what Linux does) is labelled UNDOC-n until COMPATIBILITY.md gives it one
- * (see TESTING.md).  A suspected
+ * what Linux does) is labelled UNDOC-n until docs/COMPATIBILITY.md gives it one
+ * (see docs/TESTING.md).  A suspected
  * library bug keeps the original's/Linux's expectation: CHECK_KB below.
  */
 #if defined(IMPL_RUST) && defined(IMPL_ORACLE)
@@ -73,7 +73,7 @@
 /* KNOWN_BUG: a check of what Linux (and, where it agrees, the original)
    does, where the Rust library differs with no D-number that explains it
    (a suspected library bug; each n is described under "Suspected library
-   bugs" in TESTING.md).
+   bugs" in docs/TESTING.md).
      CHECK_KB(n, applies, cond)
      CHECK_EQ_KB(n, applies, a, b)
    With the oracle, or where `applies` is 0 (the configurations where the

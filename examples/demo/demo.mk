@@ -1,14 +1,16 @@
-# demo.mk -- build and run the demo (demo.c): a guest's start-up replayed on
-# top of the mmap implementation, with the guest memory map after each step.
+# examples/demo/demo.mk -- build and run the demo (demo.c) against either
+# implementation (the top-level `make run` builds it against the library for
+# TARGET): a guest's start-up replayed on top of the mmap implementation, with
+# the guest memory map after each step.
 #
 # It uses the variables of c-tests/Makefile (TARGET, TDEFS, CFLAGS_TEST,
 # BUILD, HDRS, IMPL_OBJ, IMPL_LIBS, RUNENV, TSV), so read it after that file:
 #
-#   make -C c-tests -f Makefile -f demo.mk run-demo IMPL=rust CONFIG=x86_64
-#   make -C c-tests -f Makefile -f demo.mk run-demo IMPL=rust CONFIG=arm-64k
-#   make -C c-tests -f Makefile -f demo.mk run-demo IMPL=oracle CONFIG=arm
+#   make -C c-tests -f Makefile -f ../examples/demo/demo.mk run-demo IMPL=rust CONFIG=x86_64
+#   make -C c-tests -f Makefile -f ../examples/demo/demo.mk run-demo IMPL=rust CONFIG=arm-64k
+#   make -C c-tests -f Makefile -f ../examples/demo/demo.mk run-demo IMPL=oracle CONFIG=arm
 #
-# or add `include demo.mk` at the end of c-tests/Makefile.  CONFIG and IMPL
+# or add `include ../examples/demo/demo.mk` at the end of c-tests/Makefile.  CONFIG and IMPL
 # mean what they mean for `check` (a -64k CONFIG runs with
 # EMU_HOST_PAGE_SIZE=65536).  DEMO_ARGS may name another host ELF file to
 # load as the guest image (default: the demo binary itself).
@@ -29,7 +31,7 @@ demo: $(DEMO)
 run-demo: $(DEMO)
 	env $(RUNENV) $(DEMO) $(DEMO_ARGS)
 
-$(BUILD)/demo.o: demo.c $(HDRS) | $(BUILD)/.dir
+$(BUILD)/demo.o: ../examples/demo/demo.c $(HDRS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS_TEST) $(TDEFS) -c $< -o $@
 
 $(DEMO): $(BUILD)/demo.o $(BUILD)/emu.o $(IMPL_OBJ)

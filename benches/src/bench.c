@@ -3,7 +3,7 @@
  *
  * One source, linked twice per target: against the original linux-user/mmap.c
  * (compiled from ../shared/oracle with the target's -D flags) and against
- * build/<target>/libqemu_user_mmap.a.  The emulator side is c-tests/emu.c:
+ * build/<target>/libqemu_user_mmap.a.  The emulator side is c-tests/harness/emu.c:
  * QEMU 2.3's multi-level page table, with exact counters of page_get_flags
  * and page_set_flags calls.  Host system calls are counted exactly by
  * count.c (link-time wrapping).

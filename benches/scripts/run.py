@@ -2,9 +2,9 @@
 """Run the qemu-user-mmap benchmarks side by side with the original.
 
     run.py --full     all workloads, 3 alternating rounds, callgrind; rewrites the results
-                      section of ../BENCHMARKS.md, results/bench.json and plot.svg
+                      section of docs/BENCHMARKS.md, benches/results/bench.json and plot.svg
     run.py --quick    1 round, short batches, no callgrind; prints the tables and
-                      writes results/quick.json only
+                      writes benches/results/quick.json only
 
 Python standard library only. Run from anywhere; paths are relative to this file.
 Environment: BENCH_ROUNDS, BENCH_REPS, BENCH_JOBS (callgrind parallelism) override defaults.
@@ -21,16 +21,20 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-BUILD = os.path.join(HERE, "build")
+HERE = os.path.dirname(os.path.abspath(__file__))   # benches/scripts
+BENCHES = os.path.dirname(HERE)
+REPO = os.path.dirname(BENCHES)
+BUILD = os.path.join(BENCHES, "build")
+RESULTS = os.path.join(BENCHES, "results")
 TARGETS = ["x86_64", "arm"]
 CONFIG = {  # how each build is configured (printed in the tables)
     "x86_64": "x86_64, no reserved_va",
     "arm": "arm, reserved_va 0xf7000000",
 }
 CG_HELPERS = {"mremap_grow_rva/2M"}        # run only for the callgrind linear fit
-BEGIN = "<!-- BEGIN GENERATED RESULTS (benches/run.py --full) -->"
+BEGIN = "<!-- BEGIN GENERATED RESULTS (benches/scripts/run.py --full) -->"
+# (an older marker named another path: the block is found by this prefix)
+BEGIN_PREFIX = "<!-- BEGIN GENERATED RESULTS"
 END = "<!-- END GENERATED RESULTS -->"
 
 
@@ -280,8 +284,8 @@ def main():
         **libs,
     }
     out = {"meta": meta, "results": results}
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", "quick.json" if quick else "bench.json")
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, "quick.json" if quick else "bench.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
     md = render(out)
@@ -289,7 +293,7 @@ def main():
     if full and not quick:
         update_benchmarks_md(md)
         subprocess.run([sys.executable, os.path.join(HERE, "plot.py"), path,
-                        os.path.join(HERE, "plot.svg")], check=True)
+                        os.path.join(RESULTS, "plot.svg")], check=True)
     log("run.py: wrote %s (%.0f s)" % (path, time.time() - t_start))
 
 
@@ -685,11 +689,11 @@ def targets(results):
 
 
 def update_benchmarks_md(md):
-    path = os.path.join(REPO, "BENCHMARKS.md")
+    path = os.path.join(REPO, "docs", "BENCHMARKS.md")
     text = open(path).read() if os.path.exists(path) else ""
     block = BEGIN + "\n" + md + "\n" + END
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    if BEGIN_PREFIX in text and END in text:
+        text = text[:text.index(BEGIN_PREFIX)] + block + text[text.index(END) + len(END):]
     else:
         text = text + "\n" + block + "\n"
     with open(path, "w") as f:

@@ -3,7 +3,7 @@
 # Runs each test binary, keeps its log in BUILD_DIR/<test>.log, prints one
 # line per test and a summary; exits non-zero when any test failed.
 # "KNOWN_BUG(n):" lines (expected failures of suspected library bugs, see
-# tcommon.h and TESTING.md) are counted and shown, and do not fail a test.
+# tcommon.h and docs/TESTING.md) are counted and shown, and do not fail a test.
 build=$1; runenv=$2; shift 2
 pass=0; fail=0; skip=0; failed=""; known=0
 for t in "$@"; do

@@ -14,7 +14,7 @@
    errors before anything happens: EINVAL/EFAULT), D22 (growth in place
    under reserved_va), D23 (per-page protections kept), D24 (the old range
    is invalidated too, a failure invalidates nothing), D25 (the fit check on
-   guest addresses).  D23, D33: see TESTING.md. */
+   guest addresses).  D23, D33: see docs/TESTING.md. */
 #include "tcommon.h"
 
 static void check_freed(abi_ulong a)

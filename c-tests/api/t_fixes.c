@@ -1,11 +1,11 @@
-/* The deliberate differences D1-D31 (COMPATIBILITY.md), side by side: each
+/* The deliberate differences D1-D31 (docs/COMPATIBILITY.md), side by side: each
    section runs one input and asserts QEMU 2.3's result (IMPL=oracle) and
    the Rust library's Linux result (IMPL=rust).  Each section runs in its
    own forked child, from the same freshly initialised emulator, and prints
    "Dn [impl]: what" first, so a failure below it names its difference.
    Where a configuration cannot show a difference, the section prints
    "SKIP: Dn ..." with the reason.  The fuller tests of each behaviour are
-   in the t_*.c files listed in TESTING.md. */
+   in the t_*.c files listed in docs/TESTING.md. */
 #include "tcommon.h"
 
 #ifndef MAP_FIXED_NOREPLACE

@@ -31,14 +31,14 @@ export PKG_CONFIG_PATH=$lib/pkgconfig
 cflags=$(pkg-config --cflags qemu-user-mmap) && libs=$(pkg-config --libs qemu-user-mmap) \
     && ok "pkg-config --cflags --libs qemu-user-mmap: $cflags $libs" || bad "pkg-config"
 # Shared: the executable exports the emulator side the library imports (-rdynamic).
-if $CC -Wall -Werror $cflags -o "$tmp/t_shared" c-tests/qemu-kit/install_test.c $libs -rdynamic \
+if $CC -Wall -Werror $cflags -o "$tmp/t_shared" c-tests/install/install_test.c $libs -rdynamic \
         -Wl,-rpath,"$lib" > "$tmp/cc.log" 2>&1 && out=$("$tmp/t_shared") && [ "$out" = "install_test: ok" ]; then
     ok "compiled, linked (shared) and ran: $out ($(ldd "$tmp/t_shared" | grep -o 'libqemu_user_mmap.so.0 => [^ ]*'))"
 else
     bad "shared link/run"; cat "$tmp/cc.log"
 fi
 slibs=$(pkg-config --static --libs qemu-user-mmap)
-if $CC -Wall -Werror $cflags -o "$tmp/t_static" c-tests/qemu-kit/install_test.c "$lib/libqemu_user_mmap.a" \
+if $CC -Wall -Werror $cflags -o "$tmp/t_static" c-tests/install/install_test.c "$lib/libqemu_user_mmap.a" \
         $(pkg-config --static --libs-only-other --libs-only-l qemu-user-mmap | sed 's/-lqemu_user_mmap//') > "$tmp/cc2.log" 2>&1 \
         && out=$("$tmp/t_static") && [ "$out" = "install_test: ok" ] && ! ldd "$tmp/t_static" | grep -q qemu_user_mmap; then
     ok "compiled, linked (static, pkg-config --static: $slibs) and ran: $out"

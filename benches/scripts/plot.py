@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Draw benches/plot.svg from a results file of run.py (Python standard library only).
+"""Draw benches/results/plot.svg from a results file of run.py (Python standard library only).
 
-    plot.py results/bench.json plot.svg
+    plot.py results/bench.json results/plot.svg      (from benches/)
 
 Four log-log panels, ours (solid) against the original (dashed):
   reserved-VA search: time per mmap_find_vma and page_get_flags calls against N

@@ -467,7 +467,7 @@ struct window {
 };
 
 /* ---- the library's own host system calls ----
- * The library (cargo feature raw-syscalls) makes its host calls with syscall(2); preload.mk
+ * The library (cargo feature raw-syscalls) makes its host calls with syscall(2); mk/preload.mk
  * renames that reference in its object code to qum_host_syscall (objcopy --redefine-sym),
  * so they come here. All go to the kernel unchanged but one: an mprotect that covers a
  * foreign target page of the call's first or last host page (outside the call's range)
