@@ -178,3 +178,4 @@ bench bench-quick:
 	$(MAKE) --no-print-directory lib TARGET=x86_64
 	$(MAKE) --no-print-directory lib TARGET=arm
 	$(MAKE) -C benches $@
+	$(if $(filter bench,$@),@$(MAKE) --no-print-directory bench-qemu-if-built)
