@@ -10,7 +10,8 @@
 use std::os::raw::{c_int, c_ulong};
 
 use crate::config::{abi_ulong, target_ulong, tb_page_addr_t};
-use crate::guest::{GuestAddr, GuestWindow, HostPages};
+use crate::guest::{GuestAddr, GuestWindow, HostAddr, HostPages};
+use crate::host::{self, Errno};
 
 extern "C" {
     fn page_get_flags(address: target_ulong) -> c_int;
@@ -102,5 +103,105 @@ impl Emulator {
         let (s, e): (abi_ulong, abi_ulong) = (start.raw(), end.raw());
         // SAFETY: an ordinary C function of the emulator, called with plain integers.
         unsafe { tb_invalidate_phys_range(s, e, 0) }
+    }
+}
+
+/// The host calls on guest memory, through the window. Each takes a guest range inside the
+/// guest space (the guest calls check theirs against [`GuestWindow::contains`] before any
+/// host call, and derive every other range from one so checked): host memory that belongs
+/// to the guest and that Rust code never references, which is the contract of
+/// [`crate::host`]. Without `MAP_FIXED` the address of `mmap` is a hint only: nothing is
+/// replaced.
+impl Emulator {
+    /// `mmap(g2h(at), len, prot, flags, fd, offset)`.
+    pub fn mmap(
+        &self,
+        at: GuestAddr,
+        len: impl Into<u64>,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        offset: u64,
+    ) -> Result<HostAddr, Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe {
+            host::mmap(
+                self.window.g2h(at),
+                len.into(),
+                prot,
+                flags,
+                fd,
+                offset as i64,
+            )
+        }
+    }
+
+    /// Fresh private anonymous memory over `[at, at + len)` (`MAP_FIXED`): reads as zero.
+    pub fn map_anon(&self, at: GuestAddr, len: impl Into<u64>, prot: c_int) -> Result<(), Errno> {
+        let flags = libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        self.mmap(at, len, prot, flags, -1, 0).map(drop)
+    }
+
+    /// `munmap(g2h(at), len)`.
+    pub fn munmap(&self, at: GuestAddr, len: impl Into<u64>) -> Result<(), Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::munmap(self.window.g2h(at), len.into()) }
+    }
+
+    /// `mprotect(g2h(at), len, prot)`.
+    pub fn mprotect(&self, at: GuestAddr, len: impl Into<u64>, prot: c_int) -> Result<(), Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::mprotect(self.window.g2h(at), len.into(), prot) }
+    }
+
+    /// `madvise(g2h(at), len, advice)`.
+    pub fn madvise(&self, at: GuestAddr, len: impl Into<u64>, advice: c_int) -> Result<(), Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::madvise(self.window.g2h(at), len.into(), advice) }
+    }
+
+    /// `msync(g2h(at), len, flags)`.
+    pub fn msync(&self, at: GuestAddr, len: impl Into<u64>, flags: c_int) -> Result<(), Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::msync(self.window.g2h(at), len.into(), flags) }
+    }
+
+    /// The 4-argument `mremap` of the guest range `[old, old + max(old_len, new_len))`.
+    pub fn mremap(
+        &self,
+        old: GuestAddr,
+        old_len: u64,
+        new_len: u64,
+        flags: c_int,
+    ) -> Result<HostAddr, Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::mremap(self.window.g2h(old), old_len, new_len, flags) }
+    }
+
+    /// The 5-argument `mremap` from `[old, old + old_len)` to `[new, new + new_len)`.
+    pub fn mremap_to(
+        &self,
+        old: GuestAddr,
+        old_len: u64,
+        new_len: u64,
+        flags: c_ulong,
+        new: GuestAddr,
+    ) -> Result<HostAddr, Errno> {
+        let (old, new) = (self.window.g2h(old), self.window.g2h(new));
+        // SAFETY: two guest ranges through the window: guest memory (see above).
+        unsafe { host::mremap_to(old, old_len, new_len, flags, new) }
+    }
+
+    /// Reads `len` bytes of `fd` at `offset` into the guest range at `at`, which is mapped
+    /// writable (zero past end of file).
+    pub fn read_file(&self, fd: c_int, at: GuestAddr, len: u64, offset: u64) -> Result<(), Errno> {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::pread_full(fd, self.window.g2h(at), len, offset as i64) }
+    }
+
+    /// Zeroes the guest range `[at, at + len)`, which is mapped writable.
+    pub fn zero(&self, at: GuestAddr, len: u64) {
+        // SAFETY: a guest range through the window: guest memory (see above).
+        unsafe { host::zero(self.window.g2h(at), len) }
     }
 }

@@ -19,10 +19,32 @@ use crate::host;
 use crate::state::{next_start, set_next_start};
 
 /// Finds `size` bytes of free guest space, starting the search at `start` (0: at
-/// `mmap_next_start`). Returns [`GuestAddr::INVALID`] when there is none, without setting
-/// `errno`. The caller holds the mmap lock. Without `reserved_va` the range found is left
-/// reserved on the host (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
+/// `mmap_next_start`), and moves `mmap_next_start` as the search asks. Returns
+/// [`GuestAddr::INVALID`] when there is none, without setting `errno`. The caller holds the
+/// mmap lock. Without `reserved_va` the range found is left reserved on the host
+/// (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
 pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
+    search(emu, start, size).map_or(GuestAddr::INVALID, Found::commit)
+}
+
+/// What a search found: the address, and the new `mmap_next_start` when the search moves it.
+pub(crate) struct Found {
+    pub addr: GuestAddr,
+    next: Option<GuestAddr>,
+}
+
+impl Found {
+    /// Stores the new `mmap_next_start` (when there is one); the address.
+    pub fn commit(self) -> GuestAddr {
+        if let Some(next) = self.next {
+            set_next_start(next);
+        }
+        self.addr
+    }
+}
+
+/// [`find_vma`] without touching `mmap_next_start`: the caller commits the result.
+pub(crate) fn search(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
     let start = if start.raw() == 0 {
         next_start()
     } else {
@@ -30,13 +52,11 @@ pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr 
     };
     // No size, a size that wraps when host-page aligned (2.3 then searches for 0 bytes),
     // or one that exceeds the guest space: no room anywhere (2.3 returned an address).
-    if size == 0
-        || emu.pages.align(size as u64) > emu.window.end_limit()
-        || emu.pages.align_len(size) == 0
-    {
-        return GuestAddr::INVALID;
+    let (pages, limit) = (emu.pages, emu.window.end_limit());
+    if size == 0 || pages.align(size as u64) > limit || pages.align_len(size) == 0 {
+        return None;
     }
-    let size = emu.pages.align_len(size);
+    let size = pages.align_len(size);
     if emu.reserved_va() != 0 {
         return find_reserved(emu, start, size);
     }
@@ -92,11 +112,11 @@ fn first_used_page(emu: &Emulator, from: u64, to: u64) -> Option<u64> {
 
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
-fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
+fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
     let pages = emu.pages;
     let reserved = emu.reserved_va();
     if size as u64 > reserved {
-        return GuestAddr::INVALID;
+        return None;
     }
     let size = size as u64;
     let top = emu.window.end_limit() & pages.mask;
@@ -108,7 +128,7 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr
         if end < bottom.saturating_add(size) {
             // Reached the bottom: search again from the top, once.
             if looped || top < bottom.saturating_add(size) {
-                return GuestAddr::INVALID;
+                return None;
             }
             end = top;
             looped = true;
@@ -121,48 +141,35 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr
             Some(used) => end = used & pages.mask,
         }
     };
-    if start == next_start() {
-        set_next_start(addr);
-    }
-    addr
+    let next = (start == next_start()).then_some(addr);
+    Some(Found { addr, next })
 }
 
 /// The search by host probing, for a guest space that is not pre-reserved.
-fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    let win = emu.window;
+fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
     let mut addr = start;
     let mut wrapped = false;
     let mut repeat = 0u32;
     let mut prev: Option<HostAddr> = None;
     loop {
         // Reserve the area to avoid a race; the caller replaces it with MAP_FIXED.
-        // SAFETY: not MAP_FIXED: the host picks free memory, nothing is replaced.
-        let ptr = match unsafe {
-            host::mmap(
-                win.g2h(addr),
-                size as u64,
-                libc::PROT_NONE,
-                libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        } {
-            Ok(p) => p,
-            Err(_) => return GuestAddr::INVALID,
-        };
+        let flags = libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE;
+        let ptr = emu.mmap(addr, size, libc::PROT_NONE, flags, -1, 0).ok()?;
         // Count how often in a row the kernel returns the same address.
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
-
-        if inside(emu, ptr, size) {
-            addr = win.h2g_nocheck(ptr);
-            if host_aligned(emu, addr) {
-                if start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
-                    set_next_start(addr.add(size));
-                }
-                return addr;
-            }
+        addr = if !inside(emu, ptr, size) {
+            // The area the kernel gave is outside the guest space: retry from low memory,
+            // unless this is a repetition.
+            GuestAddr(if repeat != 0 { abi_ulong::MAX } else { 0 })
+        } else if host_aligned(emu, emu.window.h2g_nocheck(ptr)) {
+            let addr = emu.window.h2g_nocheck(ptr);
+            let moves = start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE;
+            let next = moves.then_some(addr.add(size));
+            return Some(Found { addr, next });
+        } else {
             // Inside the guest space but not aligned to a host page.
-            addr = match repeat {
+            let addr = emu.window.h2g_nocheck(ptr);
+            match repeat {
                 // Assume the kernel gave the first free area: retry at the next host page.
                 0 => emu.pages.align_guest(addr),
                 // The kernel may allocate from the top instead: retry aligned down.
@@ -171,31 +178,18 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAd
                 2 => GuestAddr(0),
                 // This unaligned block must be the last one.
                 _ => GuestAddr::INVALID,
-            };
-        } else {
-            // The area the kernel gave is outside the guest space: retry from low memory,
-            // unless this is a repetition.
-            addr = if repeat != 0 {
-                GuestAddr::INVALID
-            } else {
-                GuestAddr(0)
-            };
-        }
-
+            }
+        };
         // SAFETY: `ptr` is the probe mapped above, referenced by no one.
         let _ = unsafe { host::munmap(ptr, size as u64) };
-
-        if addr == GuestAddr::INVALID {
-            return GuestAddr::INVALID;
+        if addr == GuestAddr::INVALID || (addr.raw() == 0 && wrapped) {
+            return None;
         } else if addr.raw() == 0 {
-            if wrapped {
-                return GuestAddr::INVALID;
-            }
             wrapped = true;
             // Never 0: ask for low memory from mmap_min_addr up.
             addr = GuestAddr(floor(emu) as abi_ulong);
         } else if wrapped && addr >= start {
-            return GuestAddr::INVALID;
+            return None;
         }
         prev = Some(ptr);
     }

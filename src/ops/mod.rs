@@ -13,6 +13,11 @@ pub mod remap;
 pub mod sync;
 pub mod unmap;
 
+/// Fails with -1 and `errno` set to `e`.
+pub(crate) fn err<T>(e: c_int) -> Outcome<T> {
+    Err(Failure::Errno(e))
+}
+
 /// How a guest call failed, in the original's two conventions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Failure {
@@ -84,50 +89,48 @@ pub fn c_status(outcome: Outcome<()>) -> c_int {
     }
 }
 
-/// Gives the host page at `host_page` the union of its guest pages' protections when it
+/// Gives each host page in `host_pages` the union of its guest pages' protections when it
 /// holds a guest page (one whose pages are all `PROT_NONE` becomes `PROT_NONE`); one
 /// without guest pages was released and is left alone. Best effort, as the original's
-/// fragment `mprotect`s: a refusal leaves the host page as it was.
-fn narrow_host_page(emu: &Emulator, host_page: GuestAddr) {
-    let flags = flags_between(emu, host_page, host_page.add(emu.pages.size_abi()));
-    if flags & crate::config::PAGE_VALID != 0 {
-        let union = flags & crate::config::PAGE_BITS;
-        // SAFETY: a host page holding guest pages: guest memory.
-        let _ = unsafe { crate::host::mprotect(emu.window.g2h(host_page), emu.pages.size, union) };
-    }
-}
-
-/// With host pages larger than target pages, a host page's protection is the union of its
-/// guest pages' (the fragment model). After guest pages of the host pages at either end of
-/// `[start, end)` went away, narrow those host pages back to the union of what is left, so
-/// the host never allows more than the page flags do. (2.3 left the wider protection.)
-pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
-    let pages = emu.pages;
-    if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || end <= start {
+/// fragment `mprotect`s: a refusal leaves the host page as it was. Only with host pages
+/// larger than target pages (the fragment model); otherwise nothing to do.
+fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
+    if emu.pages.size <= crate::config::TARGET_PAGE_SIZE as u64 {
         return;
     }
-    let first = pages.start_of(start);
-    let last = pages.start_of(end.sub(1));
-    narrow_host_page(emu, first);
-    if last != first {
-        narrow_host_page(emu, last);
-    }
-}
-
-/// With host pages larger than target pages, gives every host page holding a byte of the
-/// guest range `[from, to)` (pages that hold guest pages) the union of its guest pages'
-/// protections.
-pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
-    let pages = emu.pages;
-    if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || to <= from {
-        return;
-    }
-    let mut host_page = from & !(pages.size - 1);
-    while host_page < to {
-        narrow_host_page(emu, GuestAddr(narrow(host_page)));
-        match host_page.checked_add(pages.size) {
-            Some(next) => host_page = next,
-            None => break,
+    for page in host_pages.map(|p| GuestAddr(narrow(p))) {
+        let flags = flags_between(emu, page, page.add(emu.pages.size_abi()));
+        if flags & crate::config::PAGE_VALID != 0 {
+            let _ = emu.mprotect(page, emu.pages.size, flags & crate::config::PAGE_BITS);
         }
     }
+}
+
+/// After guest pages of the host pages at either end of `[start, end)` went away, narrows
+/// those host pages back to the union of what is left, so the host never allows more than
+/// the page flags do. (2.3 left the wider protection.)
+pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
+    if end > start {
+        let first = emu.pages.start_of(start).wide();
+        let last = emu.pages.start_of(end.sub(1)).wide();
+        narrow_host_pages(
+            emu,
+            [first, last]
+                .into_iter()
+                .take(if last != first { 2 } else { 1 }),
+        );
+    }
+}
+
+/// Gives every host page holding a byte of the guest range `[from, to)` the union of its
+/// guest pages' protections.
+pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
+    let size = emu.pages.size;
+    let first = from & !(size - 1);
+    let count = if to > from {
+        (to - 1 - first) / size + 1
+    } else {
+        0
+    };
+    narrow_host_pages(emu, (0..count).map(|i| first + i * size));
 }
