@@ -35,7 +35,7 @@ extern "C" {
 /// A snapshot of the emulator's globals, taken at the start of each guest call, plus the
 /// page and translation-cache functions.
 #[derive(Clone, Copy, Debug)]
-pub struct Emulator {
+pub(crate) struct Emulator {
     /// `qemu_host_page_size`, `qemu_host_page_mask`, `qemu_real_host_page_size`.
     pub pages: HostPages,
     /// `guest_base` and `reserved_va`.
@@ -46,7 +46,7 @@ pub struct Emulator {
 
 impl Emulator {
     /// Reads the emulator's globals now.
-    pub fn current() -> Emulator {
+    pub(crate) fn current() -> Emulator {
         // SAFETY: these are plain integer globals defined by the emulator (QEMU's
         // translate-all.c and main.c). They are written during start-up before any guest
         // call, and read here by value through raw pointers, so no reference to mutable
@@ -75,31 +75,31 @@ impl Emulator {
     }
 
     /// `RESERVED_VA`: the size of the pre-reserved guest space, 0 when there is none.
-    pub fn reserved_va(&self) -> u64 {
+    pub(crate) fn reserved_va(&self) -> u64 {
         self.window.reserved_va
     }
 
     /// `page_get_flags(addr)`.
-    pub fn page_flags(&self, addr: GuestAddr) -> c_int {
+    pub(crate) fn page_flags(&self, addr: GuestAddr) -> c_int {
         self.page_flags_at(addr.to_target_ulong())
     }
 
     /// `page_get_flags` on a `target_ulong` value.
-    pub fn page_flags_at(&self, addr: target_ulong) -> c_int {
+    pub(crate) fn page_flags_at(&self, addr: target_ulong) -> c_int {
         // SAFETY: an ordinary C function of the emulator, called with a plain integer.
         unsafe { page_get_flags(addr) }
     }
 
     /// `page_set_flags(start, end, flags)`, with both ends as `abi_ulong`s (zero-extended to
     /// `target_ulong`, as C converts them).
-    pub fn set_page_flags(&self, start: GuestAddr, end: GuestAddr, flags: c_int) {
+    pub(crate) fn set_page_flags(&self, start: GuestAddr, end: GuestAddr, flags: c_int) {
         // SAFETY: an ordinary C function of the emulator; the caller holds the mmap lock,
         // which is the function's documented requirement.
         unsafe { page_set_flags(start.to_target_ulong(), end.to_target_ulong(), flags) }
     }
 
     /// `tb_invalidate_phys_range(start, end, 0)`.
-    pub fn invalidate_translations(&self, start: GuestAddr, end: GuestAddr) {
+    pub(crate) fn invalidate_translations(&self, start: GuestAddr, end: GuestAddr) {
         let (s, e): (abi_ulong, abi_ulong) = (start.raw(), end.raw());
         // SAFETY: an ordinary C function of the emulator, called with plain integers.
         unsafe { tb_invalidate_phys_range(s, e, 0) }
@@ -114,7 +114,7 @@ impl Emulator {
 /// replaced.
 impl Emulator {
     /// `mmap(g2h(at), len, prot, flags, fd, offset)`.
-    pub fn mmap(
+    pub(crate) fn mmap(
         &self,
         at: GuestAddr,
         len: impl Into<u64>,
@@ -137,37 +137,57 @@ impl Emulator {
     }
 
     /// Fresh private anonymous memory over `[at, at + len)` (`MAP_FIXED`): reads as zero.
-    pub fn map_anon(&self, at: GuestAddr, len: impl Into<u64>, prot: c_int) -> Result<(), Errno> {
+    pub(crate) fn map_anon(
+        &self,
+        at: GuestAddr,
+        len: impl Into<u64>,
+        prot: c_int,
+    ) -> Result<(), Errno> {
         let flags = libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
         self.mmap(at, len, prot, flags, -1, 0).map(drop)
     }
 
     /// `munmap(g2h(at), len)`.
-    pub fn munmap(&self, at: GuestAddr, len: impl Into<u64>) -> Result<(), Errno> {
+    pub(crate) fn munmap(&self, at: GuestAddr, len: impl Into<u64>) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe { host::munmap(self.window.g2h(at), len.into()) }
     }
 
     /// `mprotect(g2h(at), len, prot)`.
-    pub fn mprotect(&self, at: GuestAddr, len: impl Into<u64>, prot: c_int) -> Result<(), Errno> {
+    pub(crate) fn mprotect(
+        &self,
+        at: GuestAddr,
+        len: impl Into<u64>,
+        prot: c_int,
+    ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe { host::mprotect(self.window.g2h(at), len.into(), prot) }
     }
 
     /// `madvise(g2h(at), len, advice)`.
-    pub fn madvise(&self, at: GuestAddr, len: impl Into<u64>, advice: c_int) -> Result<(), Errno> {
+    pub(crate) fn madvise(
+        &self,
+        at: GuestAddr,
+        len: impl Into<u64>,
+        advice: c_int,
+    ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe { host::madvise(self.window.g2h(at), len.into(), advice) }
     }
 
     /// `msync(g2h(at), len, flags)`.
-    pub fn msync(&self, at: GuestAddr, len: impl Into<u64>, flags: c_int) -> Result<(), Errno> {
+    pub(crate) fn msync(
+        &self,
+        at: GuestAddr,
+        len: impl Into<u64>,
+        flags: c_int,
+    ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe { host::msync(self.window.g2h(at), len.into(), flags) }
     }
 
     /// The 4-argument `mremap` of the guest range `[old, old + max(old_len, new_len))`.
-    pub fn mremap(
+    pub(crate) fn mremap(
         &self,
         old: GuestAddr,
         old_len: u64,
@@ -179,7 +199,7 @@ impl Emulator {
     }
 
     /// The 5-argument `mremap` from `[old, old + old_len)` to `[new, new + new_len)`.
-    pub fn mremap_to(
+    pub(crate) fn mremap_to(
         &self,
         old: GuestAddr,
         old_len: u64,
@@ -194,13 +214,19 @@ impl Emulator {
 
     /// Reads `len` bytes of `fd` at `offset` into the guest range at `at`, which is mapped
     /// writable (zero past end of file).
-    pub fn read_file(&self, fd: c_int, at: GuestAddr, len: u64, offset: u64) -> Result<(), Errno> {
+    pub(crate) fn read_file(
+        &self,
+        fd: c_int,
+        at: GuestAddr,
+        len: u64,
+        offset: u64,
+    ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe { host::pread_full(fd, self.window.g2h(at), len, offset as i64) }
     }
 
     /// Zeroes the guest range `[at, at + len)`, which is mapped writable.
-    pub fn zero(&self, at: GuestAddr, len: u64) {
+    pub(crate) fn zero(&self, at: GuestAddr, len: u64) {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe { host::zero(self.window.g2h(at), len) }
     }

@@ -64,12 +64,6 @@ impl GuestAddr {
         self.0 & TARGET_PAGE_OFFSET_MASK == 0
     }
 
-    /// `self & TARGET_PAGE_MASK`.
-    #[must_use]
-    pub const fn target_page_start(self) -> GuestAddr {
-        GuestAddr(self.0 & TARGET_PAGE_MASK)
-    }
-
     /// `TARGET_PAGE_ALIGN(self)`, computed in `abi_ulong` (wraps to 0 at the top).
     #[must_use]
     pub const fn target_page_align(self) -> GuestAddr {

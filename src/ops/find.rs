@@ -12,9 +12,9 @@
 //! space (a 4 GiB reservation no longer narrows to 0), and a window that holds a used page
 //! is skipped at once instead of one host page at a time.
 
-use crate::config::{abi_ulong, target_ulong, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE};
+use crate::config::{abi_ulong, target_ulong, TASK_UNMAPPED_BASE};
 use crate::emulator::Emulator;
-use crate::guest::{GuestAddr, HostAddr};
+use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
 use crate::host;
 use crate::state::{next_start, set_next_start};
 
@@ -23,8 +23,12 @@ use crate::state::{next_start, set_next_start};
 /// [`GuestAddr::INVALID`] when there is none, without setting `errno`. The caller holds the
 /// mmap lock. Without `reserved_va` the range found is left reserved on the host
 /// (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
-pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    search(emu, start, size).map_or(GuestAddr::INVALID, Found::commit)
+pub(crate) fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
+    let Some(found) = search(emu, start, size) else {
+        return GuestAddr::INVALID;
+    };
+    found.commit();
+    found.addr
 }
 
 /// What a search found: the address, and the new `mmap_next_start` when the search moves it.
@@ -34,12 +38,11 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// Stores the new `mmap_next_start` (when there is one); the address.
-    pub fn commit(self) -> GuestAddr {
+    /// Stores the new `mmap_next_start`, when there is one.
+    pub(crate) fn commit(&self) {
         if let Some(next) = self.next {
             set_next_start(next);
         }
-        self.addr
     }
 }
 
@@ -80,34 +83,13 @@ fn inside(emu: &Emulator, p: HostAddr, size: abi_ulong) -> bool {
         && win.h2g_nocheck(p).wide() >= floor(emu)
 }
 
-/// Whether `addr` starts a host page (as the emulator sizes them). 2.3 accepted a target
+/// The guest address of a host mapping `[p, p + size)` when the search may return it:
+/// [`inside`] and starting a host page (as the emulator sizes them). 2.3 accepted a target
 /// page; with `-p 65536` on a 4 KiB host that lets a mapping start inside a host page,
 /// whose other parts later unmaps and fragments take for the guest's.
-fn host_aligned(emu: &Emulator, addr: GuestAddr) -> bool {
-    emu.pages.offset_in(addr.raw()) == 0
-}
-
-/// The guest address of a host mapping `[p, p + size)` when the search may return it:
-/// [`inside`] and host-page aligned.
 pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<GuestAddr> {
-    if !inside(emu, p, size) {
-        return None;
-    }
     let addr = emu.window.h2g_nocheck(p);
-    host_aligned(emu, addr).then_some(addr)
-}
-
-/// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
-#[inline]
-fn first_used_page(emu: &Emulator, from: u64, to: u64) -> Option<u64> {
-    let mut page = from;
-    while page < to {
-        if emu.page_flags_at(page as target_ulong) != 0 {
-            return Some(page);
-        }
-        page += TARGET_PAGE_SIZE as u64;
-    }
-    None
+    (inside(emu, p, size) && emu.pages.offset_in(addr.raw()) == 0).then_some(addr)
 }
 
 /// The search inside the reserved guest space: the highest free window at or below
@@ -135,7 +117,9 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Fo
             continue;
         }
         let candidate = end - size;
-        match first_used_page(emu, candidate, end) {
+        let used = target_pages_touching(candidate, end)
+            .find(|&p| emu.page_flags_at(p as target_ulong) != 0);
+        match used {
             None => break GuestAddr(candidate as abi_ulong),
             // No window holding that page fits: continue below its host page.
             Some(used) => end = used & pages.mask,
@@ -157,28 +141,27 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<
         let ptr = emu.mmap(addr, size, libc::PROT_NONE, flags, -1, 0).ok()?;
         // Count how often in a row the kernel returns the same address.
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
-        addr = if !inside(emu, ptr, size) {
+        let guest = emu.window.h2g_nocheck(ptr);
+        addr = match window_ok(emu, ptr, size) {
+            Some(addr) => {
+                let moves = start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE;
+                let next = moves.then_some(addr.add(size));
+                return Some(Found { addr, next });
+            }
             // The area the kernel gave is outside the guest space: retry from low memory,
             // unless this is a repetition.
-            GuestAddr(if repeat != 0 { abi_ulong::MAX } else { 0 })
-        } else if host_aligned(emu, emu.window.h2g_nocheck(ptr)) {
-            let addr = emu.window.h2g_nocheck(ptr);
-            let moves = start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE;
-            let next = moves.then_some(addr.add(size));
-            return Some(Found { addr, next });
-        } else {
-            // Inside the guest space but not aligned to a host page.
-            let addr = emu.window.h2g_nocheck(ptr);
-            match repeat {
-                // Assume the kernel gave the first free area: retry at the next host page.
-                0 => emu.pages.align_guest(addr),
-                // The kernel may allocate from the top instead: retry aligned down.
-                1 => emu.pages.start_of(addr),
-                // Start over in low memory.
-                2 => GuestAddr(0),
-                // This unaligned block must be the last one.
-                _ => GuestAddr::INVALID,
+            None if !inside(emu, ptr, size) => {
+                GuestAddr(if repeat != 0 { abi_ulong::MAX } else { 0 })
             }
+            // Inside the guest space but not aligned to a host page.
+            // Assume the kernel gave the first free area: retry at the next host page.
+            None if repeat == 0 => emu.pages.align_guest(guest),
+            // The kernel may allocate from the top instead: retry aligned down.
+            None if repeat == 1 => emu.pages.start_of(guest),
+            // Start over in low memory.
+            None if repeat == 2 => GuestAddr(0),
+            // This unaligned block must be the last one.
+            None => GuestAddr::INVALID,
         };
         // SAFETY: `ptr` is the probe mapped above, referenced by no one.
         let _ = unsafe { host::munmap(ptr, size as u64) };

@@ -90,15 +90,19 @@ impl Request {
     }
 
     /// The file position `delta` bytes after the offset, in 64 bits (a 32-bit ABI's offset
-    /// plus a distance may pass 4 GiB; Linux keeps file positions in 64 bits). `mmap` has
-    /// checked that the end of the mapping's file range fits, so the sum never saturates.
+    /// plus a distance may pass 4 GiB; Linux keeps file positions in 64 bits; `mmap` has
+    /// checked that the end of the mapping's file range fits, so the sum never saturates);
+    /// 0 for an anonymous mapping.
     fn pos(self, delta: abi_ulong) -> u64 {
-        (self.offset as u64).saturating_add(delta as u64)
+        match self.anonymous() {
+            true => 0,
+            false => (self.offset as u64).saturating_add(delta as u64),
+        }
     }
 }
 
 /// Maps `[start, start + len)` for the guest. Returns the guest address, or -1 with `errno`.
-pub fn mmap(
+pub(crate) fn mmap(
     start: GuestAddr,
     len: abi_ulong,
     prot: c_int,
@@ -115,7 +119,7 @@ pub fn mmap(
     if offset & TARGET_PAGE_OFFSET_MASK != 0 {
         return err(libc::EINVAL);
     }
-    let req = Request {
+    let mut req = Request {
         prot,
         flags,
         fd,
@@ -176,17 +180,12 @@ pub fn mmap(
     }
     // The host sees MAP_FIXED; NOREPLACE only where the host range can be free (without a
     // reservation, where it also keeps the guest off the emulator's own memory).
-    let req = match (noreplace, emu.reserved_va() != 0) {
-        (true, true) => Request {
-            flags: (flags & !MAP_FIXED_NOREPLACE) | MAP_FIXED,
-            ..req
-        },
-        (true, false) => Request {
-            flags: flags | MAP_FIXED,
-            ..req
-        },
-        (false, _) => req,
-    };
+    if noreplace {
+        req.flags |= MAP_FIXED;
+        if emu.reserved_va() != 0 {
+            req.flags &= !MAP_FIXED_NOREPLACE;
+        }
+    }
     let read_in = pages.offset_in(offset) != pages.offset_in(start.raw());
     let start = if fixed {
         map_fixed(&emu, start, len, req)?;
@@ -195,23 +194,7 @@ pub fn mmap(
         map_anywhere(&emu, start, len, req)?
     };
     if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !(fixed && read_in) {
-        // The region the host maps directly from the file (not the fragments).
-        let (lo, hi) = if fixed {
-            let lo = if start > pages.start_of(start) {
-                pages.start_of(start).add(pages.size_abi())
-            } else {
-                start
-            };
-            let hi = if pages.align_guest(end) > end {
-                pages.start_of(end)
-            } else {
-                end
-            };
-            (lo, hi)
-        } else {
-            (start, start.add(len))
-        };
-        if let Err(e) = back_end_of_file(&emu, start, len, req, lo, hi) {
+        if let Err(e) = back_end_of_file(&emu, start, len, req, fixed) {
             discard(&emu, start, len);
             return Err(e);
         }
@@ -337,34 +320,23 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     }
     if head && pages.is_single_page(real_start, real_end) {
         // The whole mapping lies inside one host page.
-        let mapped = map_fragment(emu, real_start, start, end, req, req.offset as u64);
+        let mapped = map_fragment(emu, real_start, start, end, req, req.pos(0));
         if mapped.is_err() && mapped != err(libc::EEXIST) {
             discard(emu, start, len);
         }
         return mapped;
     }
-    let mid_start = if head {
-        real_start.add(pages.size_abi())
-    } else {
-        real_start
-    };
-    let mid_end = if tail {
-        real_end.sub(pages.size_abi())
-    } else {
-        real_end
-    };
+    let hs = pages.size_abi();
+    let mid_start = if head { real_start.add(hs) } else { real_start };
+    let mid_end = if tail { real_end.sub(hs) } else { real_end };
     if mid_start < mid_end {
-        let mid_offset = if anonymous {
-            0
-        } else {
-            req.pos(mid_start.distance_from(start))
-        };
-        let mid_len = mid_end.distance_from(mid_start);
-        emu.mmap(mid_start, mid_len, req.prot, req.flags, req.fd, mid_offset)?;
+        let pos = req.pos(mid_start.distance_from(start));
+        let len = mid_end.distance_from(mid_start);
+        emu.mmap(mid_start, len, req.prot, req.flags, req.fd, pos)?;
     }
     let fragments = (|| {
         if head {
-            map_fragment(emu, real_start, start, mid_start, req, req.offset as u64)?;
+            map_fragment(emu, real_start, start, mid_start, req, req.pos(0))?;
         }
         if tail {
             // The host page holding the end: the mapping's part of it is [mid_end, end).
@@ -463,11 +435,7 @@ fn map_fragment(
         // memory. It reads as zero (2.3 showed the old bytes), whatever was there: a hole
         // left by a partial unmap or shrink (which 2.3 wrote into, and crashed), or another
         // mapping's shared file pages (which writing zeros or data in place would change).
-        let piece_prot = if anonymous {
-            prot_new
-        } else {
-            prot_new | PROT_WRITE
-        };
+        let piece_prot = prot_new | if anonymous { 0 } else { PROT_WRITE };
         emu.map_anon(start, len, piece_prot)?;
         if !anonymous {
             emu.read_file(req.fd, start, len, file_pos)?;
@@ -501,16 +469,24 @@ fn map_fragment(
 
 /// A target page larger than the real host page: the host faults on host pages wholly past
 /// end of file, where a guest kernel would still show the rest of the target page holding
-/// end of file (as zeros). Back that rest with anonymous memory, inside `[lo, hi)`, the
-/// part mapped from the file. Pages wholly past end of file keep faulting, as on Linux.
+/// end of file (as zeros). Back that rest with anonymous memory, inside the part mapped from
+/// the file (a fixed mapping's fragments are not). Pages wholly past end of file keep
+/// faulting, as on Linux.
 fn back_end_of_file(
     emu: &Emulator,
     start: GuestAddr,
     len: abi_ulong,
     req: Request,
-    lo: GuestAddr,
-    hi: GuestAddr,
+    fixed: bool,
 ) -> Outcome<()> {
+    let (pages, end) = (emu.pages, start.add(len));
+    let (hs, first, last) = (pages.size_abi(), pages.start_of(start), pages.start_of(end));
+    let (head, tail) = (
+        fixed && start > first,
+        fixed && pages.align_guest(end) > end,
+    );
+    let lo = if head { first.add(hs) } else { start };
+    let hi = if tail { last } else { end };
     let size = host::file_size(req.fd)?.max(0) as u64;
     let (offset, len) = (req.offset as u64, len as u64);
     // Only a mapping that holds end of file (`offset < size < offset + len`; the sum may

@@ -6,12 +6,12 @@ use std::os::raw::c_int;
 
 use crate::host::Errno;
 
-pub mod find;
-pub mod map;
-pub mod protect;
-pub mod remap;
-pub mod sync;
-pub mod unmap;
+pub(crate) mod find;
+pub(crate) mod map;
+pub(crate) mod protect;
+pub(crate) mod remap;
+pub(crate) mod sync;
+pub(crate) mod unmap;
 
 /// Fails with -1 and `errno` set to `e`.
 pub(crate) fn err<T>(e: c_int) -> Outcome<T> {
@@ -20,7 +20,7 @@ pub(crate) fn err<T>(e: c_int) -> Outcome<T> {
 
 /// How a guest call failed, in the original's two conventions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Return -1 with `errno` set to this value.
     Errno(c_int),
     /// Return this negative errno as the result itself (`-EINVAL`), without touching `errno`.
@@ -34,7 +34,7 @@ impl From<Errno> for Failure {
 }
 
 /// The result of a guest call.
-pub type Outcome<T> = Result<T, Failure>;
+pub(crate) type Outcome<T> = Result<T, Failure>;
 
 use crate::emulator::Emulator;
 use crate::guest::{narrow, target_pages_touching, GuestAddr};
@@ -78,7 +78,7 @@ pub(crate) fn releasable_host_range(
 }
 
 /// A status in C form: 0, -1 with `errno` set, or a literal negative errno.
-pub fn c_status(outcome: Outcome<()>) -> c_int {
+pub(crate) fn c_status(outcome: Outcome<()>) -> c_int {
     match outcome {
         Ok(()) => 0,
         Err(Failure::Negative(e)) => -e,

@@ -21,7 +21,7 @@ pub(crate) const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::
 /// original, where it answered), as is a failing host `mprotect` with its own `errno`. A host page shared
 /// with other guest pages gets the union of their protections. Translated code is dropped
 /// when execute permission goes away.
-pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
+pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }

@@ -34,7 +34,7 @@ fn pages_len(size: abi_ulong) -> Option<u64> {
 /// Resizes the guest mapping at `old_addr` from `old_size` to `new_size` bytes, moving it to
 /// `new_addr` (`MREMAP_FIXED`), to a free guest range (`MREMAP_MAYMOVE`), or growing or
 /// shrinking it in place. Returns the new guest address, or -1 with `errno`.
-pub fn mremap(
+pub(crate) fn mremap(
     old_addr: GuestAddr,
     old_size: abi_ulong,
     new_size: abi_ulong,
@@ -104,19 +104,12 @@ pub fn mremap(
             return err(libc::ENOMEM);
         };
         let target = found.addr;
-        match emu.mremap_to(old_addr, old_len, new_len, flags | FIXED, target) {
-            Ok(h) => {
-                found.commit();
-                h
-            }
-            Err(e) => {
-                // The old mapping is untouched; drop the search's host reservation.
-                if emu.reserved_va() == 0 {
-                    let _ = emu.munmap(target, emu.pages.align(new_len));
-                }
-                return Err(e.into());
-            }
+        let moved = emu.mremap_to(old_addr, old_len, new_len, flags | FIXED, target);
+        if moved.is_err() && emu.reserved_va() == 0 {
+            // The old mapping is untouched; drop the search's host reservation.
+            let _ = emu.munmap(target, emu.pages.align(new_len));
         }
+        moved.inspect(|_| found.commit())?
     } else {
         resize_in_place(&emu, old_addr, old_len, new_len, flags)?
     };
@@ -218,12 +211,12 @@ fn resize_in_place(
                 return err(libc::ENOMEM);
             }
             let lo = from.next_multiple_of(real);
-            let hi = to.next_multiple_of(real);
-            let hi = if reserved {
-                hi
+            let cap = if reserved {
+                u64::MAX
             } else {
-                hi.min(pages.align(from))
+                pages.align(from)
             };
+            let hi = to.next_multiple_of(real).min(cap);
             if lo < hi {
                 // The free tail inside the guest window (no page flags: checked above).
                 let _ = emu.munmap(GuestAddr(narrow(lo)), hi - lo);
@@ -300,47 +293,27 @@ struct ProtRuns {
 /// protections (a page QEMU write-protected for its translated code has the host
 /// protection of a read-only neighbour); only the page flags tell.
 fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns> {
-    let ps = TARGET_PAGE_SIZE as u64;
-    let first_flags = emu.page_flags(old);
-    if first_flags & PAGE_VALID == 0 {
+    let mut flags = emu.page_flags(old);
+    if flags & PAGE_VALID == 0 {
         return None;
     }
-    let mut runs = ProtRuns {
-        before: Vec::new(),
-        last: (0, 0, prot_of(first_flags)),
-    };
-    if len == 0 {
-        return Some(runs);
-    }
     // The run being read: its start and its pages' flags (equal flags, equal protection).
-    let (mut start, mut flags) = (0, first_flags);
-    let mut off = ps;
-    loop {
-        // Past the pages whose flags equal the run's (the common case, a tight loop) to
-        // the first that differs, with its flags.
-        let mut f = flags;
-        while off < len {
-            f = emu.page_flags(old.add(off as abi_ulong));
-            if f != flags {
-                break;
+    let (mut before, mut start) = (Vec::new(), 0);
+    let ps = TARGET_PAGE_SIZE as u64;
+    for off in (ps..len).step_by(ps as usize) {
+        let f = emu.page_flags(old.add(off as abi_ulong));
+        if f != flags {
+            if f & PAGE_VALID == 0 {
+                return None;
+            } else if prot_of(f) != prot_of(flags) {
+                before.push((start, off, prot_of(flags)));
+                start = off;
             }
-            off += ps;
+            flags = f;
         }
-        if off >= len {
-            break;
-        }
-        if f & PAGE_VALID == 0 {
-            return None;
-        }
-        if prot_of(f) != prot_of(flags) {
-            runs.before.push((start, off, prot_of(flags)));
-            start = off;
-        }
-        flags = f;
-        off += ps;
     }
-    runs.last = (start, len, prot_of(flags));
-    Some(runs)
+    let last = (start, len, prot_of(flags));
+    Some(ProtRuns { before, last })
 }
 
 impl ProtRuns {

@@ -16,7 +16,7 @@ use crate::lock;
 /// or holds unmapped pages -1 with `errno` ENOMEM (where the host refused them in the
 /// original), as is a failing host `msync` with its own `errno`.
 /// Unlike the original it takes the mmap lock, to read the page flags.
-pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
+pub(crate) fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }

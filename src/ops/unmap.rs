@@ -13,7 +13,7 @@ use crate::lock;
 /// `-EINVAL` (returned as the value, like the original's early checks; Linux gives EINVAL
 /// too). Host pages still holding other guest pages stay mapped. Under `reserved_va` the
 /// released host pages go back to the `PROT_NONE` reservation instead of to the host.
-pub fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
+pub(crate) fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
