@@ -95,38 +95,38 @@ pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
-    let pages = emu.pages;
-    let reserved = emu.reserved_va();
-    if size as u64 > reserved {
+    let (pages, size) = (emu.pages, size as u64);
+    if size > emu.reserved_va() {
         return None;
     }
-    let size = size as u64;
-    let top = emu.window.end_limit() & pages.mask;
-    let bottom = floor(emu);
+    let (top, bottom) = (
+        emu.window.end_limit() & pages.mask,
+        floor(emu).saturating_add(size),
+    );
     // A hint near the top of a 64-bit space: the window ends at the top.
     let mut end = start.wide().saturating_add(size).min(top) & pages.mask;
     let mut looped = false;
-    let addr = loop {
-        if end < bottom.saturating_add(size) {
+    loop {
+        if end < bottom {
             // Reached the bottom: search again from the top, once.
-            if looped || top < bottom.saturating_add(size) {
+            if looped || top < bottom {
                 return None;
             }
-            end = top;
-            looped = true;
+            (end, looped) = (top, true);
             continue;
         }
         let candidate = end - size;
-        let used = target_pages_touching(candidate, end)
-            .find(|&p| emu.page_flags_at(p as target_ulong) != 0);
-        match used {
-            None => break GuestAddr(candidate as abi_ulong),
+        let mut pages_used = target_pages_touching(candidate, end);
+        match pages_used.find(|&p| emu.page_flags_at(p as target_ulong) != 0) {
             // No window holding that page fits: continue below its host page.
             Some(used) => end = used & pages.mask,
+            None => {
+                let addr = GuestAddr(candidate as abi_ulong);
+                let next = (start == next_start()).then_some(addr);
+                return Some(Found { addr, next });
+            }
         }
-    };
-    let next = (start == next_start()).then_some(addr);
-    Some(Found { addr, next })
+    }
 }
 
 /// The search by host probing, for a guest space that is not pre-reserved.
@@ -175,5 +175,33 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<
             return None;
         }
         prev = Some(ptr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{self, PS};
+
+    #[test]
+    fn the_search_leaves_mmap_next_start_to_its_caller() {
+        let (_guest, emu) = testing::guest(0);
+        let hint = next_start();
+        let found = search(&emu, GuestAddr(0), 4 * PS).expect("room in an empty guest");
+        // The highest free window below the hint (the top of the reservation).
+        assert_eq!(found.addr, hint.sub(4 * PS));
+        assert_eq!(found.next, Some(found.addr));
+        assert_eq!(next_start(), hint, "not moved before the caller commits");
+        found.commit();
+        assert_eq!(next_start(), found.addr);
+        // find_vma commits by itself; a search from an explicit start moves nothing.
+        let lower = find_vma(&emu, GuestAddr(0), 4 * PS);
+        assert_eq!((lower, next_start()), (found.addr, found.addr));
+        let at = search(&emu, GuestAddr(0x0100_0000), PS).unwrap();
+        assert_eq!((at.addr, at.next), (GuestAddr(0x0100_0000), None));
+        // No room: nothing found, nothing moved.
+        assert!(search(&emu, GuestAddr(0), (1 << 28) + PS).is_none());
+        assert_eq!(find_vma(&emu, GuestAddr(0), 0), GuestAddr::INVALID);
+        assert_eq!(next_start(), found.addr);
     }
 }

@@ -52,7 +52,7 @@ const SHARED_VALIDATE_KNOWN: c_int = MAP_TYPE
 
 /// What the guest asked for besides the range: protection, flags, descriptor, file offset.
 #[derive(Clone, Copy)]
-struct Request {
+pub(crate) struct Request {
     prot: c_int,
     flags: c_int,
     fd: c_int,
@@ -60,6 +60,16 @@ struct Request {
 }
 
 impl Request {
+    /// The arguments of `target_mmap` after the range.
+    pub(crate) fn new(prot: c_int, flags: c_int, fd: c_int, offset: abi_ulong) -> Request {
+        Request {
+            prot,
+            flags,
+            fd,
+            offset,
+        }
+    }
+
     fn anonymous(self) -> bool {
         self.flags & libc::MAP_ANONYMOUS != 0
     }
@@ -102,29 +112,17 @@ impl Request {
 }
 
 /// Maps `[start, start + len)` for the guest. Returns the guest address, or -1 with `errno`.
-pub(crate) fn mmap(
-    start: GuestAddr,
-    len: abi_ulong,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    offset: abi_ulong,
-) -> Outcome<GuestAddr> {
+pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcome<GuestAddr> {
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     let (pages, win) = (emu.pages, emu.window);
+    let (prot, flags, fd, offset) = (req.prot, req.flags, req.fd, req.offset);
     // The checks, in the order of Linux's own (the arch's mmap, ksys_mmap_pgoff, do_mmap,
     // __get_unmapped_area), so that a call failing several of them gets Linux's errno. All
     // of them come before anything changes.
     if offset & TARGET_PAGE_OFFSET_MASK != 0 {
         return err(libc::EINVAL);
     }
-    let mut req = Request {
-        prot,
-        flags,
-        fd,
-        offset,
-    };
     let anonymous = req.anonymous();
     if !anonymous {
         // The descriptor is looked up first (EBADF before any length or flag check).
@@ -154,12 +152,9 @@ pub(crate) fn mmap(
     if !anonymous {
         // The end of the file range must be a file position (on a 64-bit ABI the offset
         // can be near 2^64; a 32-bit one cannot reach the limit).
-        let overflows = match (offset as u64).checked_add(len as u64) {
-            None => true,
-            Some(end) if end > i64::MAX as u64 => end > host::mmap_end_limit(fd)?,
-            Some(_) => false,
-        };
-        if overflows {
+        let overflow = Failure::Errno(libc::EOVERFLOW);
+        let end = (offset as u64).checked_add(len as u64).ok_or(overflow)?;
+        if end > i64::MAX as u64 && end > host::mmap_end_limit(fd)? {
             return err(libc::EOVERFLOW);
         }
     }
@@ -496,14 +491,11 @@ fn back_end_of_file(
     }
     // `size - offset < len`, so `eof` lies inside the mapping; rounding it up stays inside
     // the guest space (which ends on a target page, below 2^64).
-    let round_up = |x: u64, page: u64| x.checked_add(page - 1).map(|x| x & !(page - 1));
-    let eof = start.wide().checked_add(size - offset);
-    let (Some(from), Some(to)) = (
-        eof.and_then(|e| round_up(e, emu.pages.real_size)),
-        eof.and_then(|e| round_up(e, TARGET_PAGE_SIZE as u64)),
-    ) else {
-        return Ok(());
-    };
+    let eof = start.wide() + (size - offset);
+    let (from, to) = (
+        eof.next_multiple_of(emu.pages.real_size),
+        eof.next_multiple_of(TARGET_PAGE_SIZE as u64),
+    );
     let (from, to) = (from.max(lo.wide()), to.min(hi.wide()));
     if from < to {
         emu.map_anon(GuestAddr(narrow(from)), to - from, req.prot)?;
@@ -528,5 +520,76 @@ fn give_back(emu: &Emulator, start: GuestAddr, host_len: abi_ulong) {
         unmap::reserve(emu, start, host_len);
     } else {
         let _ = emu.munmap(start, host_len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{self, BASE, PS};
+    use crate::standalone;
+    use std::os::fd::AsRawFd;
+
+    /// The bytes of a file of `pages` target pages, each page filled with its number + 1.
+    fn pages_of(pages: abi_ulong) -> Vec<u8> {
+        (0..pages)
+            .flat_map(|p| vec![p as u8 + 1; PS as usize])
+            .collect()
+    }
+
+    #[test]
+    fn a_fixed_file_map_off_the_host_page_is_read_in_with_its_final_protection() {
+        // 64 KiB host pages: offset 0 at BASE + one target page is not congruent, so the
+        // file is read into anonymous memory, then made read-only.
+        let (_guest, emu) = testing::guest(65536);
+        let file = testing::temp_file(&pages_of(3));
+        let start = BASE.add(PS);
+        let flags = libc::MAP_PRIVATE | MAP_FIXED;
+        let (_, sets, _) = standalone::call_counts();
+        let r = mmap(
+            start,
+            2 * PS,
+            Request::new(libc::PROT_READ, flags, file.as_raw_fd(), 0),
+        );
+        assert_eq!(r, Ok(start));
+        assert_eq!(testing::read(&emu, start, 2 * PS), pages_of(2));
+        assert_eq!(emu.page_flags(start), PAGE_VALID | libc::PROT_READ);
+        assert_eq!(emu.page_flags(start.add(2 * PS)), 0);
+        assert_eq!(testing::host_prot(&emu, start), "r--");
+        // The page flags are set by the final protection and by mmap itself, no more.
+        assert_eq!(standalone::call_counts().1 - sets, 2);
+    }
+
+    #[test]
+    fn a_read_in_map_with_a_protection_mprotect_refuses_fails_and_leaves_nothing() {
+        // The read fallback gives the final protection as target_mprotect would, which
+        // refuses unknown bits: EINVAL, and the range is released again.
+        let (_guest, emu) = testing::guest(65536);
+        let file = testing::temp_file(&pages_of(2));
+        let start = BASE.add(PS);
+        let flags = libc::MAP_PRIVATE | MAP_FIXED;
+        let req = Request::new(libc::PROT_READ | 0x100, flags, file.as_raw_fd(), 0);
+        let r = mmap(start, PS, req);
+        assert_eq!(r, err(libc::EINVAL));
+        assert_eq!(emu.page_flags(start), 0);
+        assert_eq!(testing::host_prot(&emu, start), "---");
+    }
+
+    #[test]
+    fn a_fixed_anonymous_map_in_a_shared_host_page_keeps_the_neighbour() {
+        let (_guest, emu) = testing::guest(65536);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        emu.zero(BASE, PS as u64);
+        emu.zero(BASE, 1); // touched: the neighbour's contents must stay
+        let second = BASE.add(PS);
+        let r = mmap(second, PS, Request::new(libc::PROT_READ, anon, -1, 0));
+        assert_eq!(r, Ok(second));
+        assert_eq!(testing::read(&emu, BASE, 2 * PS), vec![0; 2 * PS as usize]);
+        assert_eq!(emu.page_flags(BASE) & PAGE_BITS, rw);
+        assert_eq!(emu.page_flags(second) & PAGE_BITS, libc::PROT_READ);
+        // The host page has the union of its guest pages' protections.
+        assert_eq!(testing::host_prot(&emu, second), "rw-");
     }
 }

@@ -37,7 +37,7 @@ impl From<Errno> for Failure {
 pub(crate) type Outcome<T> = Result<T, Failure>;
 
 use crate::emulator::Emulator;
-use crate::guest::{narrow, target_pages_touching, GuestAddr};
+use crate::guest::{narrow, pages_touching, target_pages_touching, GuestAddr};
 
 /// The OR of the page flags of every target page holding a byte of `[from, to)`: the
 /// original's `for (addr = from; addr < to; addr += TARGET_PAGE_SIZE) prot |=
@@ -113,24 +113,83 @@ pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: Gue
     if end > start {
         let first = emu.pages.start_of(start).wide();
         let last = emu.pages.start_of(end.sub(1)).wide();
-        narrow_host_pages(
-            emu,
-            [first, last]
-                .into_iter()
-                .take(if last != first { 2 } else { 1 }),
-        );
+        let both = [first, last];
+        narrow_host_pages(emu, both[..1 + (last != first) as usize].iter().copied());
     }
 }
 
 /// Gives every host page holding a byte of the guest range `[from, to)` the union of its
 /// guest pages' protections.
 pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
-    let size = emu.pages.size;
-    let first = from & !(size - 1);
-    let count = if to > from {
-        (to - 1 - first) / size + 1
-    } else {
-        0
-    };
-    narrow_host_pages(emu, (0..count).map(|i| first + i * size));
+    narrow_host_pages(emu, pages_touching(from, to, emu.pages.size));
+}
+
+/// What the unit tests of the guest calls share: a standalone guest (the emulator side of
+/// the `standalone` module), one test at a time, since the emulator's globals are
+/// process-wide.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::io::Write;
+    use std::sync::{Mutex, MutexGuard};
+
+    use crate::config::{abi_ulong, TARGET_PAGE_SIZE};
+    use crate::emulator::Emulator;
+    use crate::guest::GuestAddr;
+    use crate::standalone::{self, Config};
+
+    /// The target page size.
+    pub const PS: abi_ulong = TARGET_PAGE_SIZE;
+    /// A place in the middle of the guest window, aligned to 64 KiB.
+    pub const BASE: GuestAddr = GuestAddr(0x0100_0000);
+
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    /// A fresh guest in a 256 MiB reserved window, with host pages of `host_page_size`
+    /// (0: the real page size). The guard serialises the tests that use a guest.
+    pub fn guest(host_page_size: u64) -> (MutexGuard<'static, ()>, Emulator) {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let config = Config {
+            host_page_size,
+            reserved_va: 1 << 28,
+            guest_base: 0,
+            mmap_min_addr: 0x10000,
+        };
+        standalone::init(&config).expect("init");
+        (serial, Emulator::current())
+    }
+
+    /// An unlinked temporary file holding `bytes`.
+    pub fn temp_file(bytes: &[u8]) -> std::fs::File {
+        let path = std::env::temp_dir().join(format!("qum-ops-{}", std::process::id()));
+        let mut f = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    /// The guest bytes `[at, at + len)`, which are mapped readable.
+    pub fn read(emu: &Emulator, at: GuestAddr, len: abi_ulong) -> Vec<u8> {
+        let p = emu.window.g2h(at).0 as *const u8;
+        // SAFETY: the test mapped the range readable; nothing else changes it meanwhile.
+        unsafe { std::slice::from_raw_parts(p, len as usize) }.to_vec()
+    }
+
+    /// The host protection (`rwx` letters) of the guest address `at`, from /proc/self/maps.
+    pub fn host_prot(emu: &Emulator, at: GuestAddr) -> String {
+        let addr = emu.window.g2h(at).0;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps.lines().find(|l| {
+            let (lo, hi) = l.split_once(' ').unwrap().0.split_once('-').unwrap();
+            let range = u64::from_str_radix(lo, 16).unwrap()..u64::from_str_radix(hi, 16).unwrap();
+            range.contains(&addr)
+        });
+        line.map_or("unmapped", |l| &l.split_whitespace().nth(1).unwrap()[..3])
+            .to_string()
+    }
 }

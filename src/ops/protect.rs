@@ -106,3 +106,52 @@ pub(crate) fn protect_mapped(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE, PS};
+
+    #[test]
+    fn mprotect_changes_the_pages_before_a_hole_then_fails() {
+        let (_guest, emu) = testing::guest(0);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        let r = mprotect(BASE, 3 * PS, libc::PROT_READ);
+        assert_eq!(r, Err(Failure::Errno(libc::ENOMEM)));
+        assert_eq!(emu.page_flags(BASE), PAGE_VALID | libc::PROT_READ);
+        assert_eq!(emu.page_flags(BASE.add(PS)), PAGE_VALID | libc::PROT_READ);
+        assert_eq!(emu.page_flags(BASE.add(2 * PS)), 0);
+        assert_eq!(testing::host_prot(&emu, BASE.add(PS)), "r--");
+        // A hole at the start changes nothing.
+        let r = mprotect(BASE.add(2 * PS), PS, rw);
+        assert_eq!(r, Err(Failure::Errno(libc::ENOMEM)));
+        assert_eq!(testing::host_prot(&emu, BASE.add(2 * PS)), "---");
+        // Unknown bits and a misaligned start are literal negative errnos.
+        assert_eq!(
+            mprotect(BASE, PS, 0x100),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(
+            mprotect(BASE.add(1), PS, 0),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(mprotect(BASE, PS, rw), Ok(()));
+        assert_eq!(testing::host_prot(&emu, BASE), "rw-");
+    }
+
+    #[test]
+    fn a_shared_host_page_keeps_the_union_of_its_guest_pages() {
+        let (_guest, emu) = testing::guest(65536);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        assert_eq!(mprotect(BASE.add(PS), PS, libc::PROT_NONE), Ok(()));
+        assert_eq!(emu.page_flags(BASE.add(PS)), PAGE_VALID);
+        assert_eq!(testing::host_prot(&emu, BASE.add(PS)), "rw-");
+        assert_eq!(mprotect(BASE, PS, libc::PROT_READ), Ok(()));
+        assert_eq!(testing::host_prot(&emu, BASE), "r--");
+    }
+}

@@ -356,3 +356,80 @@ impl ProtRuns {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{PAGE_READ, PAGE_WRITE_ORG};
+    use crate::lock;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE};
+
+    const PS: u64 = TARGET_PAGE_SIZE as u64;
+    const R: c_int = PAGE_READ | PAGE_VALID;
+    const RW: c_int = PAGE_READ | PAGE_WRITE | PAGE_VALID;
+
+    #[test]
+    fn protection_runs_follow_the_page_flags_to_the_new_range() {
+        let (_guest, emu) = testing::guest(0);
+        let _lock = lock::Guard::new();
+        let at = |g: GuestAddr, page: u64| g.add((page * PS) as abi_ulong);
+        // Pages R, RW, R, R; then a hole.
+        emu.set_page_flags(at(BASE, 0), at(BASE, 4), R);
+        emu.set_page_flags(at(BASE, 1), at(BASE, 2), RW);
+        let runs = protection_runs(&emu, BASE, 4 * PS).expect("all mapped");
+        assert_eq!(runs.before, vec![(0, PS, R), (PS, 2 * PS, RW)]);
+        assert_eq!(runs.last, (2 * PS, 4 * PS, R));
+        assert!(protection_runs(&emu, BASE, 5 * PS).is_none(), "the hole");
+        assert!(
+            protection_runs(&emu, at(BASE, 4), 0).is_none(),
+            "unmapped first page"
+        );
+        let none = protection_runs(&emu, BASE, 0).expect("the first page is mapped");
+        assert_eq!((none.before.len(), none.last), (0, (0, 0, R)));
+        // A move that grows: the new pages take the old ones' protections, the grown tail
+        // the last one's; the old range is cleared.
+        let new = at(BASE, 16);
+        runs.apply(&emu, BASE, 4 * PS, new, 6 * PS, false);
+        let flags: Vec<_> = (0..7)
+            .map(|p| emu.page_flags(at(new, p)) & !PAGE_WRITE_ORG)
+            .collect();
+        assert_eq!(flags, [R, RW, R, R, R, R, 0]);
+        assert!((0..4).all(|p| emu.page_flags(at(BASE, p)) == 0));
+        // Shrinking in place clears the tail only.
+        runs.apply(&emu, new, 6 * PS, new, 2 * PS, false);
+        assert_eq!(emu.page_flags(at(new, 1)) & !PAGE_WRITE_ORG, RW);
+        assert_eq!(emu.page_flags(at(new, 2)), 0);
+    }
+
+    #[test]
+    fn a_move_keeps_the_contents_and_moves_mmap_next_start_once() {
+        let (_guest, emu) = testing::guest(0);
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let len = 2 * TARGET_PAGE_SIZE;
+        assert_eq!(mmap(BASE, len, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        emu.zero(BASE, len as u64);
+        // A mark in the first page.
+        let p = emu.window.g2h(BASE).0 as *mut u8;
+        // SAFETY: the guest page mapped writable just above.
+        unsafe { *p = 0x5a };
+        // Growing a mapping with the next pages in use moves it.
+        assert_eq!(
+            mmap(BASE.add(len), len, Request::new(rw, anon, -1, 0)),
+            Ok(BASE.add(len))
+        );
+        let hint = crate::state::next_start();
+        let moved = mremap(BASE, len, 2 * len, MAYMOVE, GuestAddr(0)).expect("moved");
+        assert_ne!(moved, BASE);
+        assert_eq!(
+            crate::state::next_start(),
+            moved,
+            "the search's hint, committed"
+        );
+        assert!(moved < hint);
+        assert_eq!(testing::read(&emu, moved, 1), [0x5a]);
+        assert_eq!(emu.page_flags(BASE), 0);
+        assert_eq!(emu.page_flags(moved.add(2 * len - 1)) & PAGE_BITS, rw);
+    }
+}

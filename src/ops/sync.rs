@@ -53,3 +53,34 @@ pub(crate) fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<(
     let host_start = emu.pages.start_of(start);
     Ok(emu.msync(host_start, end.distance_from(host_start), flags)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE, PS};
+
+    #[test]
+    fn msync_needs_every_page_mapped() {
+        let (_guest, _emu) = testing::guest(0);
+        let anon = libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        assert_eq!(
+            mmap(BASE, 2 * PS, Request::new(libc::PROT_READ, anon, -1, 0)),
+            Ok(BASE)
+        );
+        assert_eq!(msync(BASE, 2 * PS, libc::MS_SYNC), Ok(()));
+        assert_eq!(
+            msync(BASE, 3 * PS, libc::MS_SYNC),
+            Err(Failure::Errno(libc::ENOMEM))
+        );
+        assert_eq!(
+            msync(BASE, PS, libc::MS_SYNC | libc::MS_ASYNC),
+            err(libc::EINVAL)
+        );
+        assert_eq!(
+            msync(BASE.add(1), PS, 0),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(msync(BASE, 0, 0), Ok(()));
+    }
+}

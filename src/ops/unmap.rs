@@ -63,14 +63,7 @@ pub(crate) fn release_host(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> 
 /// `call`, made up to [`RESERVE_ATTEMPTS`] times until the host accepts it: the last
 /// result.
 fn retried<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
-    let mut result = call();
-    for _ in 1..RESERVE_ATTEMPTS {
-        if result.is_ok() {
-            break;
-        }
-        result = call();
-    }
-    result
+    (1..RESERVE_ATTEMPTS).fold(call(), |result, _| result.or_else(|_| call()))
 }
 
 /// Gives `[start, start + size)` back to the `PROT_NONE` reservation of the guest space,
@@ -125,4 +118,35 @@ pub(crate) fn replace_with_reservation(
     // discarded on purpose).
     let _ = emu.madvise(at, len, libc::MADV_DONTNEED);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE, PS};
+
+    #[test]
+    fn a_host_page_goes_back_to_the_reservation_with_its_last_guest_page() {
+        let (_guest, emu) = testing::guest(65536);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        emu.zero(BASE, 2 * PS as u64);
+        let p = emu.window.g2h(BASE).0 as *mut u8;
+        // SAFETY: the guest page mapped writable just above.
+        unsafe { *p = 7 };
+        assert_eq!(munmap(BASE.add(PS), PS), Ok(()));
+        assert_eq!(emu.page_flags(BASE.add(PS)), 0);
+        // The host page still holds the first guest page, contents and all.
+        assert_eq!(testing::read(&emu, BASE, 1), [7]);
+        assert_eq!(testing::host_prot(&emu, BASE), "rw-");
+        assert_eq!(munmap(BASE, PS), Ok(()));
+        assert_eq!(testing::host_prot(&emu, BASE), "---");
+        assert_eq!(
+            munmap(BASE.add(1), PS),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(munmap(BASE, 0), Err(Failure::Negative(libc::EINVAL)));
+    }
 }
