@@ -189,7 +189,7 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
         map_anywhere(&emu, start, len, req)?
     };
     if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !(fixed && read_in) {
-        if let Err(e) = back_end_of_file(&emu, start, len, req, fixed) {
+        if let Err(e) = back_end_of_file(&emu, start, len, req) {
             discard(&emu, start, len);
             return Err(e);
         }
@@ -223,29 +223,28 @@ fn map_anywhere(
     // The placeholder: anonymous memory over the whole host range. Without a reservation,
     // ask the host for it at the hint directly; when it lands where the original's search
     // would accept it, that is the same address the search gives, one system call sooner.
-    let start = match place_directly(emu, pages.start_of(hint), host_len, req) {
-        Some(start) => start,
-        None => {
-            let start = find_vma(emu, pages.start_of(hint), host_len);
-            if start == GuestAddr::INVALID {
-                return err(libc::ENOMEM);
-            }
-            let flags = req.anon_flags() | MAP_FIXED;
-            if let Err(e) = emu.mmap(start, host_len, req.prot, flags, -1, 0) {
-                give_back(emu, start, host_len);
-                return Err(e.into());
-            }
-            start
-        }
-    };
-    if !req.anonymous() {
+    let (prot, fd, real_hint) = (req.prot, req.fd, pages.start_of(hint));
+    let direct = place_directly(emu, real_hint, host_len, req);
+    let start = direct.unwrap_or_else(|| find_vma(emu, real_hint, host_len));
+    if start == GuestAddr::INVALID {
+        return err(libc::ENOMEM);
+    }
+    let mut mapped = Ok(());
+    if direct.is_none() {
+        let flags = req.anon_flags() | MAP_FIXED;
+        mapped = emu.mmap(start, host_len, prot, flags, -1, 0).map(drop);
+    }
+    if mapped.is_ok() && !req.anonymous() {
         // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
         // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
         let flags = req.flags | MAP_FIXED;
-        if let Err(e) = emu.mmap(start, file_len, req.prot, flags, req.fd, host_offset as u64) {
-            give_back(emu, start, host_len);
-            return Err(e.into());
-        }
+        mapped = emu
+            .mmap(start, file_len, prot, flags, fd, host_offset as u64)
+            .map(drop);
+    }
+    if let Err(e) = mapped {
+        give_back(emu, start, host_len);
+        return Err(e.into());
     }
     // Point at the byte of the file at `offset`.
     Ok(start.add(req.offset - host_offset))
@@ -258,7 +257,7 @@ fn map_anywhere(
 fn place_directly(
     emu: &Emulator,
     hint: GuestAddr,
-    host_len: abi_ulong,
+    len: abi_ulong,
     req: Request,
 ) -> Option<GuestAddr> {
     if emu.reserved_va() != 0 || req.flags & MAP_TYPE != libc::MAP_PRIVATE {
@@ -271,16 +270,14 @@ fn place_directly(
     };
     let flags = (req.flags & !(MAP_FIXED | MAP_FIXED_NOREPLACE)) | libc::MAP_ANONYMOUS;
     // Not MAP_FIXED: the host picks free memory, nothing is replaced.
-    let p = emu
-        .mmap(search_start, host_len, req.prot, flags, -1, 0)
-        .ok()?;
-    let Some(addr) = window_ok(emu, p, host_len) else {
+    let p = emu.mmap(search_start, len, req.prot, flags, -1, 0).ok()?;
+    let Some(addr) = window_ok(emu, p, len) else {
         // SAFETY: `p` is the trial mapping made just above, referenced by no one.
-        let _ = unsafe { host::munmap(p, host_len as u64) };
+        let _ = unsafe { host::munmap(p, len as u64) };
         return None;
     };
     if search_start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
-        set_next_start(addr.add(host_len));
+        set_next_start(addr.add(len));
     }
     Some(addr)
 }
@@ -467,19 +464,11 @@ fn map_fragment(
 /// end of file (as zeros). Back that rest with anonymous memory, inside the part mapped from
 /// the file (a fixed mapping's fragments are not). Pages wholly past end of file keep
 /// faulting, as on Linux.
-fn back_end_of_file(
-    emu: &Emulator,
-    start: GuestAddr,
-    len: abi_ulong,
-    req: Request,
-    fixed: bool,
-) -> Outcome<()> {
-    let (pages, end) = (emu.pages, start.add(len));
+fn back_end_of_file(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
+    let (pages, end, fixed) = (emu.pages, start.add(len), req.flags & MAP_FIXED != 0);
     let (hs, first, last) = (pages.size_abi(), pages.start_of(start), pages.start_of(end));
-    let (head, tail) = (
-        fixed && start > first,
-        fixed && pages.align_guest(end) > end,
-    );
+    let head = fixed && start > first;
+    let tail = fixed && pages.align_guest(end) > end;
     let lo = if head { first.add(hs) } else { start };
     let hi = if tail { last } else { end };
     let size = host::file_size(req.fd)?.max(0) as u64;
@@ -492,11 +481,8 @@ fn back_end_of_file(
     // `size - offset < len`, so `eof` lies inside the mapping; rounding it up stays inside
     // the guest space (which ends on a target page, below 2^64).
     let eof = start.wide() + (size - offset);
-    let (from, to) = (
-        eof.next_multiple_of(emu.pages.real_size),
-        eof.next_multiple_of(TARGET_PAGE_SIZE as u64),
-    );
-    let (from, to) = (from.max(lo.wide()), to.min(hi.wide()));
+    let from = eof.next_multiple_of(pages.real_size).max(lo.wide());
+    let to = eof.next_multiple_of(TARGET_PAGE_SIZE as u64).min(hi.wide());
     if from < to {
         emu.map_anon(GuestAddr(narrow(from)), to - from, req.prot)?;
     }
