@@ -12,9 +12,9 @@
 //! space (a 4 GiB reservation no longer narrows to 0), and a window that holds a used page
 //! is skipped at once instead of one host page at a time.
 
-use crate::config::{abi_ulong, target_ulong, TASK_UNMAPPED_BASE};
+use crate::config::{abi_ulong, target_ulong, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE};
 use crate::emulator::Emulator;
-use crate::guest::{target_pages_touching, GuestAddr, HostAddr};
+use crate::guest::{GuestAddr, HostAddr};
 use crate::host;
 use crate::state::{next_start, set_next_start};
 
@@ -92,6 +92,18 @@ pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<
     (inside(emu, p, size) && emu.pages.offset_in(addr.raw()) == 0).then_some(addr)
 }
 
+/// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
+#[inline]
+fn first_used_page(emu: &Emulator, mut page: u64, to: u64) -> Option<u64> {
+    while page < to {
+        if emu.page_flags_at(page as target_ulong) != 0 {
+            return Some(page);
+        }
+        page += TARGET_PAGE_SIZE as u64;
+    }
+    None
+}
+
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
@@ -116,8 +128,7 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Fo
             continue;
         }
         let candidate = end - size;
-        let mut pages_used = target_pages_touching(candidate, end);
-        match pages_used.find(|&p| emu.page_flags_at(p as target_ulong) != 0) {
+        match first_used_page(emu, candidate, end) {
             // No window holding that page fits: continue below its host page.
             Some(used) => end = used & pages.mask,
             None => {

@@ -300,7 +300,8 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
     // The run being read: its start and its pages' flags (equal flags, equal protection).
     let (mut before, mut start) = (Vec::new(), 0);
     let ps = TARGET_PAGE_SIZE as u64;
-    for off in (ps..len).step_by(ps as usize) {
+    let mut off = ps;
+    while off < len {
         let f = emu.page_flags(old.add(off as abi_ulong));
         if f != flags {
             if f & PAGE_VALID == 0 {
@@ -311,6 +312,7 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
             }
             flags = f;
         }
+        off += ps;
     }
     let last = (start, len, prot_of(flags));
     Some(ProtRuns { before, last })
