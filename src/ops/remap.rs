@@ -51,12 +51,10 @@ pub(crate) fn mremap(
     {
         return err(libc::EINVAL);
     }
-    let (Some(old_len), Some(new_len)) = (pages_len(old_size), pages_len(new_size)) else {
-        return err(libc::EINVAL);
+    let (old_len, new_len) = match (pages_len(old_size), pages_len(new_size)) {
+        (Some(old), Some(new)) if new != 0 && (old != 0 || may_move) => (old, new),
+        _ => return err(libc::EINVAL),
     };
-    if new_len == 0 || (old_len == 0 && !may_move) {
-        return err(libc::EINVAL);
-    }
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     let win = emu.window;
