@@ -32,13 +32,14 @@ use crate::guest::{narrow, target_page_align, GuestAddr};
 use crate::host;
 use crate::lock;
 use crate::state::{next_start, set_next_start};
-use libc::{MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_SHARED_VALIDATE, MAP_TYPE, PROT_WRITE};
+use libc::{MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED};
+use libc::{MAP_SHARED_VALIDATE, MAP_TYPE, PROT_WRITE};
 
 /// The flags Linux accepts with `MAP_SHARED_VALIDATE` on an ordinary file (its
 /// `LEGACY_MAP_MASK`); anything else is EOPNOTSUPP.
 const SHARED_VALIDATE_KNOWN: c_int = MAP_TYPE
     | MAP_FIXED
-    | libc::MAP_ANONYMOUS
+    | MAP_ANONYMOUS
     | libc::MAP_DENYWRITE
     | libc::MAP_EXECUTABLE
     | 0x400_0000 /* MAP_UNINITIALIZED */
@@ -71,15 +72,13 @@ impl Request {
     }
 
     fn anonymous(self) -> bool {
-        self.flags & libc::MAP_ANONYMOUS != 0
+        self.flags & MAP_ANONYMOUS != 0
     }
 
     /// Whether the mapping type is shared (`MAP_SHARED` or `MAP_SHARED_VALIDATE`).
     fn shared(self) -> bool {
-        matches!(
-            self.flags & MAP_TYPE,
-            libc::MAP_SHARED | MAP_SHARED_VALIDATE
-        )
+        let sharing = self.flags & MAP_TYPE;
+        sharing == MAP_SHARED || sharing == MAP_SHARED_VALIDATE
     }
 
     /// A shared writable file mapping: one read in by hand could not be kept in sync with
@@ -92,11 +91,11 @@ impl Request {
     /// knows no `MAP_SHARED_VALIDATE`, so a shared type becomes plain `MAP_SHARED`.
     fn anon_flags(self) -> c_int {
         let sharing = if self.shared() {
-            libc::MAP_SHARED
+            MAP_SHARED
         } else {
-            libc::MAP_PRIVATE
+            MAP_PRIVATE
         };
-        (self.flags & !MAP_TYPE) | sharing | libc::MAP_ANONYMOUS
+        (self.flags & !MAP_TYPE) | sharing | MAP_ANONYMOUS
     }
 
     /// The file position `delta` bytes after the offset, in 64 bits (a 32-bit ABI's offset
@@ -161,7 +160,7 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
     // The mapping type (the host would check it, but not for a mapping made of fragments
     // only), then the descriptor's access mode.
     match flags & MAP_TYPE {
-        libc::MAP_PRIVATE | libc::MAP_SHARED => {}
+        MAP_PRIVATE | MAP_SHARED => {}
         MAP_SHARED_VALIDATE if !anonymous && flags & !SHARED_VALIDATE_KNOWN != 0 => {
             return err(libc::EOPNOTSUPP)
         }
@@ -260,7 +259,7 @@ fn place_directly(
     len: abi_ulong,
     req: Request,
 ) -> Option<GuestAddr> {
-    if emu.reserved_va() != 0 || req.flags & MAP_TYPE != libc::MAP_PRIVATE {
+    if emu.reserved_va() != 0 || req.flags & MAP_TYPE != MAP_PRIVATE {
         return None;
     }
     let search_start = if hint.raw() == 0 {
@@ -268,7 +267,7 @@ fn place_directly(
     } else {
         emu.pages.start_of(hint)
     };
-    let flags = (req.flags & !(MAP_FIXED | MAP_FIXED_NOREPLACE)) | libc::MAP_ANONYMOUS;
+    let flags = (req.flags & !(MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_ANONYMOUS;
     // Not MAP_FIXED: the host picks free memory, nothing is replaced.
     let p = emu.mmap(search_start, len, req.prot, flags, -1, 0).ok()?;
     let Some(addr) = window_ok(emu, p, len) else {
@@ -357,16 +356,13 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
 /// read-only one becomes a private copy of the file's data at the time of the call, as in
 /// QEMU (it does not see later changes to the file). The caller sets the page flags.
 fn map_by_reading(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
-    let anon = Request {
-        prot: req.prot | PROT_WRITE,
-        flags: MAP_FIXED
-            | libc::MAP_PRIVATE
-            | libc::MAP_ANONYMOUS
-            | (req.flags & MAP_FIXED_NOREPLACE),
-        fd: -1,
-        offset: 0,
-    };
-    map_fixed(emu, start, len, anon)?;
+    let flags = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | (req.flags & MAP_FIXED_NOREPLACE);
+    map_fixed(
+        emu,
+        start,
+        len,
+        Request::new(req.prot | PROT_WRITE, flags, -1, 0),
+    )?;
     let filled = emu
         .read_file(req.fd, start, len as u64, req.offset as u64)
         .map_err(Failure::from)
