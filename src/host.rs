@@ -22,17 +22,17 @@ use crate::guest::HostAddr;
 
 /// A host `errno` value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Errno(pub c_int);
+pub struct Errno(pub c_int);
 
 impl Errno {
     /// The calling thread's current `errno`.
-    pub(crate) fn last() -> Errno {
+    pub fn last() -> Errno {
         Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
     }
 }
 
 /// Sets the calling thread's `errno`.
-pub(crate) fn set_errno(e: c_int) {
+pub fn set_errno(e: c_int) {
     // SAFETY: __errno_location returns the calling thread's errno slot, valid for the
     // thread's lifetime.
     unsafe { *libc::__errno_location() = e }
@@ -55,7 +55,7 @@ fn changing() {
 /// How many host calls that may change mappings or memory the library has made (counted
 /// before each call is made).
 #[cfg(feature = "standalone")]
-pub(crate) fn changes() -> u64 {
+pub fn changes() -> u64 {
     CHANGES.load(std::sync::atomic::Ordering::SeqCst)
 }
 
@@ -66,7 +66,7 @@ mod sys {
     pub use libc::{mmap, mprotect, mremap, msync, munmap, pread};
 
     /// `fstat(fd, buf)`.
-    pub(crate) unsafe fn fstat(fd: libc::c_int, buf: *mut libc::stat) -> libc::c_int {
+    pub unsafe fn fstat(fd: libc::c_int, buf: *mut libc::stat) -> libc::c_int {
         // SAFETY: forwarded; the caller upholds fstat's contract.
         unsafe { libc::fstat(fd, buf) }
     }
@@ -78,7 +78,7 @@ mod sys {
     use libc::{c_int, c_long, c_void, off_t, size_t, ssize_t, syscall};
 
     /// `mmap` as the system call.
-    pub(crate) unsafe fn mmap(
+    pub unsafe fn mmap(
         addr: *mut c_void,
         len: size_t,
         prot: c_int,
@@ -102,25 +102,20 @@ mod sys {
     }
 
     /// `munmap` as the system call.
-    pub(crate) unsafe fn munmap(addr: *mut c_void, len: size_t) -> c_int {
+    pub unsafe fn munmap(addr: *mut c_void, len: size_t) -> c_int {
         // SAFETY: forwarded; the caller upholds munmap's contract.
         unsafe { syscall(libc::SYS_munmap, addr, len) as c_int }
     }
 
     /// `mprotect` as the system call.
-    pub(crate) unsafe fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -> c_int {
+    pub unsafe fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -> c_int {
         // SAFETY: forwarded; the caller upholds mprotect's contract.
         unsafe { syscall(libc::SYS_mprotect, addr, len, prot as c_long) as c_int }
     }
 
     /// The 4-argument `mremap` as the system call (no new address: the kernel ignores it
     /// without `MREMAP_FIXED`).
-    pub(crate) unsafe fn mremap(
-        addr: *mut c_void,
-        old: size_t,
-        new: size_t,
-        flags: c_int,
-    ) -> *mut c_void {
+    pub unsafe fn mremap(addr: *mut c_void, old: size_t, new: size_t, flags: c_int) -> *mut c_void {
         // SAFETY: forwarded; the caller upholds mremap's contract.
         unsafe {
             syscall(
@@ -135,19 +130,19 @@ mod sys {
     }
 
     /// `msync` as the system call.
-    pub(crate) unsafe fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> c_int {
+    pub unsafe fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> c_int {
         // SAFETY: forwarded; the caller upholds msync's contract.
         unsafe { syscall(libc::SYS_msync, addr, len, flags as c_long) as c_int }
     }
 
     /// `pread` as the system call (`pread64`).
-    pub(crate) unsafe fn pread(fd: c_int, buf: *mut c_void, len: size_t, offset: off_t) -> ssize_t {
+    pub unsafe fn pread(fd: c_int, buf: *mut c_void, len: size_t, offset: off_t) -> ssize_t {
         // SAFETY: forwarded; the caller upholds pread's contract.
         unsafe { syscall(libc::SYS_pread64, fd as c_long, buf, len, offset) as ssize_t }
     }
 
     /// `fstat` as the system call (the kernel's `struct stat` is libc's on 64-bit Linux).
-    pub(crate) unsafe fn fstat(fd: c_int, buf: *mut libc::stat) -> c_int {
+    pub unsafe fn fstat(fd: c_int, buf: *mut libc::stat) -> c_int {
         // SAFETY: forwarded; the caller upholds fstat's contract.
         unsafe { syscall(libc::SYS_fstat, fd as c_long, buf) as c_int }
     }
@@ -174,7 +169,7 @@ fn check_int(r: c_int) -> Result<(), Errno> {
 /// # Safety
 /// With `MAP_FIXED`, `[addr, addr + len)` is replaced: it must satisfy the module's contract
 /// (guest memory, or the caller's own unreferenced mapping). Without it, nothing is replaced.
-pub(crate) unsafe fn mmap(
+pub unsafe fn mmap(
     addr: HostAddr,
     len: u64,
     prot: c_int,
@@ -195,7 +190,7 @@ pub(crate) unsafe fn mmap(
 /// # Safety
 /// `[addr, addr + len)` satisfies the module's contract (guest memory, or the caller's own
 /// unreferenced mapping).
-pub(crate) unsafe fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
+pub unsafe fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
     changing();
     // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { sys::munmap(addr.as_ptr(), len as usize) })
@@ -205,7 +200,7 @@ pub(crate) unsafe fn munmap(addr: HostAddr, len: u64) -> Result<(), Errno> {
 ///
 /// # Safety
 /// `[addr, addr + len)` satisfies the module's contract.
-pub(crate) unsafe fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
+pub unsafe fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(), Errno> {
     changing();
     // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { sys::mprotect(addr.as_ptr(), len as usize, prot) })
@@ -216,7 +211,7 @@ pub(crate) unsafe fn mprotect(addr: HostAddr, len: u64, prot: c_int) -> Result<(
 ///
 /// # Safety
 /// `[addr, addr + len)` satisfies the module's contract (`MADV_DONTNEED` discards contents).
-pub(crate) unsafe fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<(), Errno> {
+pub unsafe fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<(), Errno> {
     changing();
     // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { libc::madvise(addr.as_ptr(), len as usize, advice) })
@@ -227,7 +222,7 @@ pub(crate) unsafe fn madvise(addr: HostAddr, len: u64, advice: c_int) -> Result<
 /// # Safety
 /// `[old, old + max(old_len, new_len))` satisfies the module's contract (the mapping moves
 /// or grows within memory the caller may touch).
-pub(crate) unsafe fn mremap(
+pub unsafe fn mremap(
     old: HostAddr,
     old_len: u64,
     new_len: u64,
@@ -244,7 +239,7 @@ pub(crate) unsafe fn mremap(
 /// # Safety
 /// `[old, old + old_len)` and `[new, new + new_len)` satisfy the module's contract (the
 /// destination is replaced).
-pub(crate) unsafe fn mremap_to(
+pub unsafe fn mremap_to(
     old: HostAddr,
     old_len: u64,
     new_len: u64,
@@ -266,7 +261,7 @@ pub(crate) unsafe fn mremap_to(
 /// # Safety
 /// `[addr, addr + len)` satisfies the module's contract (`MS_INVALIDATE` may drop
 /// changes).
-pub(crate) unsafe fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(), Errno> {
+pub unsafe fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(), Errno> {
     // SAFETY: the caller's contract (this function's `# Safety`).
     check_int(unsafe { sys::msync(addr.as_ptr(), len as usize, flags) })
 }
@@ -275,7 +270,7 @@ pub(crate) unsafe fn msync(addr: HostAddr, len: u64, flags: c_int) -> Result<(),
 ///
 /// # Safety
 /// `[buf, buf + len)` satisfies the module's contract and is mapped writable.
-pub(crate) unsafe fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Errno> {
+pub unsafe fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<u64, Errno> {
     changing();
     // SAFETY: the caller's contract (this function's `# Safety`).
     let r = unsafe { sys::pread(fd, buf.as_ptr(), len as usize, offset) };
@@ -287,7 +282,7 @@ pub(crate) unsafe fn pread(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> R
 }
 
 /// `fstat(fd).st_size`.
-pub(crate) fn file_size(fd: c_int) -> Result<i64, Errno> {
+pub fn file_size(fd: c_int) -> Result<i64, Errno> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat writes a whole `struct stat` into the buffer on success.
     if unsafe { sys::fstat(fd, st.as_mut_ptr()) } == -1 {
@@ -303,12 +298,7 @@ pub(crate) fn file_size(fd: c_int) -> Result<i64, Errno> {
 /// # Safety
 /// As for [`pread`]: `[buf, buf + len)` satisfies the module's contract and is mapped
 /// writable.
-pub(crate) unsafe fn pread_full(
-    fd: c_int,
-    buf: HostAddr,
-    len: u64,
-    offset: i64,
-) -> Result<(), Errno> {
+pub unsafe fn pread_full(fd: c_int, buf: HostAddr, len: u64, offset: i64) -> Result<(), Errno> {
     let mut done = 0u64;
     while done < len {
         // SAFETY: the rest of the caller's range (`done < len`).
@@ -337,7 +327,7 @@ pub(crate) unsafe fn pread_full(
 ///
 /// # Safety
 /// `[addr, addr + len)` satisfies the module's contract and is mapped writable.
-pub(crate) unsafe fn zero(addr: HostAddr, len: u64) {
+pub unsafe fn zero(addr: HostAddr, len: u64) {
     changing();
     // SAFETY: the caller's contract (this function's `# Safety`).
     unsafe { std::ptr::write_bytes(addr.as_ptr() as *mut u8, 0, len as usize) }
@@ -346,7 +336,7 @@ pub(crate) unsafe fn zero(addr: HostAddr, len: u64) {
 /// The lookup of a mapping's descriptor, the kernel's first check on a file map (before the
 /// length, the range or the flags): `EBADF` unless `fd` is open (an `O_PATH` descriptor
 /// cannot be mapped either).
-pub(crate) fn check_descriptor(fd: c_int) -> Result<(), Errno> {
+pub fn check_descriptor(fd: c_int) -> Result<(), Errno> {
     // SAFETY: F_GETFL only reads the descriptor's status flags.
     let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if fl == -1 {
@@ -362,7 +352,7 @@ pub(crate) fn check_descriptor(fd: c_int) -> Result<(), Errno> {
 /// (its `file_mmap_size_max`): `MAX_LFS_FILESIZE` for regular files, block devices and
 /// sockets, the whole 64-bit range for other files. (A few drivers that take unsigned
 /// offsets, such as `/dev/mem`, have no limit in the kernel; they get the 64-bit one.)
-pub(crate) fn mmap_end_limit(fd: c_int) -> Result<u64, Errno> {
+pub fn mmap_end_limit(fd: c_int) -> Result<u64, Errno> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat writes a whole `struct stat` into the buffer on success.
     if unsafe { sys::fstat(fd, st.as_mut_ptr()) } == -1 {
@@ -381,12 +371,7 @@ pub(crate) fn mmap_end_limit(fd: c_int) -> Result<u64, Errno> {
 /// every check of its own (a file type that cannot be mapped, `PROT_EXEC` on a `noexec`
 /// mount, a security module's refusal) before the caller changes anything. `offset` is
 /// rounded down to `real_page`.
-pub(crate) fn try_map_file(
-    fd: c_int,
-    prot: c_int,
-    offset: u64,
-    real_page: u64,
-) -> Result<(), Errno> {
+pub fn try_map_file(fd: c_int, prot: c_int, offset: u64, real_page: u64) -> Result<(), Errno> {
     let prot = prot & (libc::PROT_READ | libc::PROT_EXEC);
     let at = offset & !(real_page - 1);
     // SAFETY: not MAP_FIXED: nothing is replaced.
@@ -409,7 +394,7 @@ pub(crate) fn try_map_file(
 /// The checks the kernel's `mmap` makes on a file descriptor before it changes anything:
 /// `EBADF` for a bad descriptor, `EACCES` when it is not open for reading, or (for a shared
 /// writable mapping) not for writing too.
-pub(crate) fn check_mappable(fd: c_int, prot: c_int, shared: bool) -> Result<(), Errno> {
+pub fn check_mappable(fd: c_int, prot: c_int, shared: bool) -> Result<(), Errno> {
     // SAFETY: F_GETFL only reads the descriptor's status flags.
     let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if fl == -1 {
