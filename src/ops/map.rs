@@ -357,12 +357,10 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
 /// QEMU (it does not see later changes to the file). The caller sets the page flags.
 fn map_by_reading(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
     let flags = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | (req.flags & MAP_FIXED_NOREPLACE);
-    map_fixed(
-        emu,
-        start,
-        len,
-        Request::new(req.prot | PROT_WRITE, flags, -1, 0),
-    )?;
+    let anon = Request::new(req.prot | PROT_WRITE, flags, -1, 0);
+    map_fixed(emu, start, len, anon)?;
+    // The original's inner `target_mmap` drops the range's translated code here already.
+    emu.invalidate_translations(start, start.add(len));
     let filled = emu
         .read_file(req.fd, start, len as u64, req.offset as u64)
         .map_err(Failure::from)
@@ -527,7 +525,7 @@ mod tests {
         let file = testing::temp_file(&pages_of(3));
         let start = BASE.add(PS);
         let flags = libc::MAP_PRIVATE | MAP_FIXED;
-        let (_, sets, _) = standalone::call_counts();
+        let (_, sets, drops) = standalone::call_counts();
         let r = mmap(
             start,
             2 * PS,
@@ -538,8 +536,11 @@ mod tests {
         assert_eq!(emu.page_flags(start), PAGE_VALID | libc::PROT_READ);
         assert_eq!(emu.page_flags(start.add(2 * PS)), 0);
         assert_eq!(testing::host_prot(&emu, start), "r--");
-        // The page flags are set by the final protection and by mmap itself, no more.
-        assert_eq!(standalone::call_counts().1 - sets, 2);
+        // The page flags are set by the final protection and by mmap itself, no more; the
+        // translated code is dropped twice, as by the original (the inner anonymous map,
+        // then mmap itself).
+        let (_, sets_now, drops_now) = standalone::call_counts();
+        assert_eq!((sets_now - sets, drops_now - drops), (2, 2));
     }
 
     #[test]
