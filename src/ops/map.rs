@@ -200,13 +200,9 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
     Ok(start)
 }
 
-/// A non-fixed mapping: the search for free guest space, then the mapping there.
-fn map_anywhere(
-    emu: &Emulator,
-    hint: GuestAddr,
-    len: abi_ulong,
-    req: Request,
-) -> Outcome<GuestAddr> {
+/// A non-fixed mapping at or near `at`: the search for free guest space, then the mapping
+/// there.
+fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> Outcome<GuestAddr> {
     let pages = emu.pages;
     let host_offset = narrow(req.offset as u64 & pages.mask);
     // From the host page holding `offset` to the end of the guest's range.
@@ -222,7 +218,7 @@ fn map_anywhere(
     // The placeholder: anonymous memory over the whole host range. Without a reservation,
     // ask the host for it at the hint directly; when it lands where the original's search
     // would accept it, that is the same address the search gives, one system call sooner.
-    let (prot, fd, real_hint) = (req.prot, req.fd, pages.start_of(hint));
+    let (prot, fd, real_hint) = (req.prot, req.fd, pages.start_of(at));
     let direct = place_directly(emu, real_hint, host_len, req);
     let start = direct.unwrap_or_else(|| find_vma(emu, real_hint, host_len));
     if start == GuestAddr::INVALID {

@@ -142,7 +142,7 @@ pub(crate) fn mremap(
     if let Some((lo, len)) = freed.filter(|_| !filled && (reserved || big_host_pages)) {
         let _ = reserve_exactly(&emu, lo, len);
     }
-    runs.apply(&emu, old_addr, old_len, new_addr, new_len, dont_unmap);
+    runs.apply(&emu, (old_addr, old_len), (new_addr, new_len), dont_unmap);
     if let Some((lo, len)) = freed.filter(|_| big_host_pages) {
         // A host page the range shared may now hold no guest page at all: release it too, as
         // munmap does. One that still holds guest pages keeps the placeholder over its
@@ -319,16 +319,10 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
 impl ProtRuns {
     /// The page flags follow the mapping: each page of the new range gets the protection
     /// of the page it came from (a grown tail that of the last old page looked at), and
-    /// the old range is cleared unless it stays mapped (`keep_old`).
-    fn apply(
-        &self,
-        emu: &Emulator,
-        old: GuestAddr,
-        old_len: u64,
-        new: GuestAddr,
-        new_len: u64,
-        keep_old: bool,
-    ) {
+    /// the old range is cleared unless it stays mapped (`keep_old`). Ranges are (start,
+    /// length).
+    fn apply(&self, emu: &Emulator, old: (GuestAddr, u64), new: (GuestAddr, u64), keep_old: bool) {
+        let ((old, old_len), (new, new_len)) = (old, new);
         let set = |at: GuestAddr, from: u64, to: u64, prot| {
             emu.set_page_flags(at.add(from as abi_ulong), at.add(to as abi_ulong), prot)
         };
@@ -390,14 +384,14 @@ mod tests {
         // A move that grows: the new pages take the old ones' protections, the grown tail
         // the last one's; the old range is cleared.
         let new = at(BASE, 16);
-        runs.apply(&emu, BASE, 4 * PS, new, 6 * PS, false);
+        runs.apply(&emu, (BASE, 4 * PS), (new, 6 * PS), false);
         let flags: Vec<_> = (0..7)
             .map(|p| emu.page_flags(at(new, p)) & !PAGE_WRITE_ORG)
             .collect();
         assert_eq!(flags, [R, RW, R, R, R, R, 0]);
         assert!((0..4).all(|p| emu.page_flags(at(BASE, p)) == 0));
         // Shrinking in place clears the tail only.
-        runs.apply(&emu, new, 6 * PS, new, 2 * PS, false);
+        runs.apply(&emu, (new, 6 * PS), (new, 2 * PS), false);
         assert_eq!(emu.page_flags(at(new, 1)) & !PAGE_WRITE_ORG, RW);
         assert_eq!(emu.page_flags(at(new, 2)), 0);
     }
