@@ -52,3 +52,6 @@ pub const PAGE_EXEC: i32 = 0x4;
 pub const PAGE_BITS: i32 = PAGE_READ | PAGE_WRITE | PAGE_EXEC;
 /// `PAGE_VALID`.
 pub const PAGE_VALID: i32 = 0x8;
+/// `PAGE_WRITE_ORG`: the page was writable before QEMU write-protected it for its
+/// translated code (`page_set_flags` adds it whenever `PAGE_WRITE` is set).
+pub const PAGE_WRITE_ORG: i32 = 0x10;

@@ -161,14 +161,8 @@ pub unsafe extern "C" fn target_mmap(
     offset: abi_ulong,
 ) -> abi_long {
     boundary(Export::Mmap, || {
-        c_address(ops::map::mmap(
-            GuestAddr(start),
-            len,
-            prot,
-            flags,
-            fd,
-            offset,
-        ))
+        let request = ops::map::Request::new(prot, flags, fd, offset);
+        c_address(ops::map::mmap(GuestAddr(start), len, request))
     })
 }
 

@@ -64,12 +64,6 @@ impl GuestAddr {
         self.0 & TARGET_PAGE_OFFSET_MASK == 0
     }
 
-    /// `self & TARGET_PAGE_MASK`.
-    #[must_use]
-    pub const fn target_page_start(self) -> GuestAddr {
-        GuestAddr(self.0 & TARGET_PAGE_MASK)
-    }
-
     /// `TARGET_PAGE_ALIGN(self)`, computed in `abi_ulong` (wraps to 0 at the top).
     #[must_use]
     pub const fn target_page_align(self) -> GuestAddr {
@@ -254,14 +248,18 @@ pub const ABI_BITS: u32 = TARGET_ABI_BITS;
 /// yields nothing. This is what the original's byte-by-byte loops (`addr++`) visit, one
 /// lookup per page instead of one per byte.
 pub fn target_pages_touching(start: u64, end: u64) -> impl Iterator<Item = u64> {
-    let ps = TARGET_PAGE_SIZE as u64;
-    let first = start & !(ps - 1);
+    pages_touching(start, end, TARGET_PAGE_SIZE as u64)
+}
+
+/// Like [`target_pages_touching`], for pages of `size` bytes (a power of two).
+pub fn pages_touching(start: u64, end: u64, size: u64) -> impl Iterator<Item = u64> {
+    let first = start & !(size - 1);
     let count = if end > start {
-        (end - 1 - first) / ps + 1
+        (end - 1 - first) / size + 1
     } else {
         0
     };
-    (0..count).map(move |i| first + i * ps)
+    (0..count).map(move |i| first + i * size)
 }
 
 #[cfg(test)]

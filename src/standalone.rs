@@ -27,8 +27,7 @@ use crate::config::{
     TARGET_VIRT_ADDR_SPACE_BITS,
 };
 
-/// `PAGE_WRITE_ORG`: added by `page_set_flags` whenever `PAGE_WRITE` is set.
-pub const PAGE_WRITE_ORG: c_int = 0x10;
+pub use crate::config::PAGE_WRITE_ORG;
 
 /// `uintptr_t qemu_real_host_page_size`.
 #[no_mangle]

@@ -19,10 +19,35 @@ use crate::host;
 use crate::state::{next_start, set_next_start};
 
 /// Finds `size` bytes of free guest space, starting the search at `start` (0: at
-/// `mmap_next_start`). Returns [`GuestAddr::INVALID`] when there is none, without setting
-/// `errno`. The caller holds the mmap lock. Without `reserved_va` the range found is left
-/// reserved on the host (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
-pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
+/// `mmap_next_start`), and moves `mmap_next_start` as the search asks. Returns
+/// [`GuestAddr::INVALID`] when there is none, without setting `errno`. The caller holds the
+/// mmap lock. Without `reserved_va` the range found is left reserved on the host
+/// (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
+pub(crate) fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
+    let Some(found) = search(emu, start, size) else {
+        return GuestAddr::INVALID;
+    };
+    found.commit();
+    found.addr
+}
+
+/// What a search found: the address, and the new `mmap_next_start` when the search moves it.
+pub(crate) struct Found {
+    pub addr: GuestAddr,
+    next: Option<GuestAddr>,
+}
+
+impl Found {
+    /// Stores the new `mmap_next_start`, when there is one.
+    pub(crate) fn commit(&self) {
+        if let Some(next) = self.next {
+            set_next_start(next);
+        }
+    }
+}
+
+/// [`find_vma`] without touching `mmap_next_start`: the caller commits the result.
+pub(crate) fn search(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
     let start = if start.raw() == 0 {
         next_start()
     } else {
@@ -30,13 +55,11 @@ pub fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr 
     };
     // No size, a size that wraps when host-page aligned (2.3 then searches for 0 bytes),
     // or one that exceeds the guest space: no room anywhere (2.3 returned an address).
-    if size == 0
-        || emu.pages.align(size as u64) > emu.window.end_limit()
-        || emu.pages.align_len(size) == 0
-    {
-        return GuestAddr::INVALID;
+    let (pages, limit) = (emu.pages, emu.window.end_limit());
+    if size == 0 || pages.align(size as u64) > limit || pages.align_len(size) == 0 {
+        return None;
     }
-    let size = emu.pages.align_len(size);
+    let size = pages.align_len(size);
     if emu.reserved_va() != 0 {
         return find_reserved(emu, start, size);
     }
@@ -60,27 +83,18 @@ fn inside(emu: &Emulator, p: HostAddr, size: abi_ulong) -> bool {
         && win.h2g_nocheck(p).wide() >= floor(emu)
 }
 
-/// Whether `addr` starts a host page (as the emulator sizes them). 2.3 accepted a target
+/// The guest address of a host mapping `[p, p + size)` when the search may return it:
+/// [`inside`] and starting a host page (as the emulator sizes them). 2.3 accepted a target
 /// page; with `-p 65536` on a 4 KiB host that lets a mapping start inside a host page,
 /// whose other parts later unmaps and fragments take for the guest's.
-fn host_aligned(emu: &Emulator, addr: GuestAddr) -> bool {
-    emu.pages.offset_in(addr.raw()) == 0
-}
-
-/// The guest address of a host mapping `[p, p + size)` when the search may return it:
-/// [`inside`] and host-page aligned.
 pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<GuestAddr> {
-    if !inside(emu, p, size) {
-        return None;
-    }
     let addr = emu.window.h2g_nocheck(p);
-    host_aligned(emu, addr).then_some(addr)
+    (inside(emu, p, size) && emu.pages.offset_in(addr.raw()) == 0).then_some(addr)
 }
 
 /// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
 #[inline]
-fn first_used_page(emu: &Emulator, from: u64, to: u64) -> Option<u64> {
-    let mut page = from;
+fn first_used_page(emu: &Emulator, mut page: u64, to: u64) -> Option<u64> {
     while page < to {
         if emu.page_flags_at(page as target_ulong) != 0 {
             return Some(page);
@@ -92,111 +106,113 @@ fn first_used_page(emu: &Emulator, from: u64, to: u64) -> Option<u64> {
 
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
-fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    let pages = emu.pages;
-    let reserved = emu.reserved_va();
-    if size as u64 > reserved {
-        return GuestAddr::INVALID;
+fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
+    let (pages, size) = (emu.pages, size as u64);
+    if size > emu.reserved_va() {
+        return None;
     }
-    let size = size as u64;
-    let top = emu.window.end_limit() & pages.mask;
-    let bottom = floor(emu);
+    let (top, bottom) = (
+        emu.window.end_limit() & pages.mask,
+        floor(emu).saturating_add(size),
+    );
     // A hint near the top of a 64-bit space: the window ends at the top.
     let mut end = start.wide().saturating_add(size).min(top) & pages.mask;
     let mut looped = false;
-    let addr = loop {
-        if end < bottom.saturating_add(size) {
+    loop {
+        if end < bottom {
             // Reached the bottom: search again from the top, once.
-            if looped || top < bottom.saturating_add(size) {
-                return GuestAddr::INVALID;
+            if looped || top < bottom {
+                return None;
             }
-            end = top;
-            looped = true;
+            (end, looped) = (top, true);
             continue;
         }
         let candidate = end - size;
         match first_used_page(emu, candidate, end) {
-            None => break GuestAddr(candidate as abi_ulong),
             // No window holding that page fits: continue below its host page.
             Some(used) => end = used & pages.mask,
+            None => {
+                let addr = GuestAddr(candidate as abi_ulong);
+                let next = (start == next_start()).then_some(addr);
+                return Some(Found { addr, next });
+            }
         }
-    };
-    if start == next_start() {
-        set_next_start(addr);
     }
-    addr
 }
 
 /// The search by host probing, for a guest space that is not pre-reserved.
-fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    let win = emu.window;
+fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
     let mut addr = start;
     let mut wrapped = false;
     let mut repeat = 0u32;
     let mut prev: Option<HostAddr> = None;
     loop {
         // Reserve the area to avoid a race; the caller replaces it with MAP_FIXED.
-        // SAFETY: not MAP_FIXED: the host picks free memory, nothing is replaced.
-        let ptr = match unsafe {
-            host::mmap(
-                win.g2h(addr),
-                size as u64,
-                libc::PROT_NONE,
-                libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        } {
-            Ok(p) => p,
-            Err(_) => return GuestAddr::INVALID,
-        };
+        let flags = libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE;
+        let ptr = emu.mmap(addr, size, libc::PROT_NONE, flags, -1, 0).ok()?;
         // Count how often in a row the kernel returns the same address.
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
-
-        if inside(emu, ptr, size) {
-            addr = win.h2g_nocheck(ptr);
-            if host_aligned(emu, addr) {
-                if start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
-                    set_next_start(addr.add(size));
-                }
-                return addr;
+        let guest = emu.window.h2g_nocheck(ptr);
+        addr = match window_ok(emu, ptr, size) {
+            Some(addr) => {
+                let moves = start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE;
+                let next = moves.then_some(addr.add(size));
+                return Some(Found { addr, next });
             }
-            // Inside the guest space but not aligned to a host page.
-            addr = match repeat {
-                // Assume the kernel gave the first free area: retry at the next host page.
-                0 => emu.pages.align_guest(addr),
-                // The kernel may allocate from the top instead: retry aligned down.
-                1 => emu.pages.start_of(addr),
-                // Start over in low memory.
-                2 => GuestAddr(0),
-                // This unaligned block must be the last one.
-                _ => GuestAddr::INVALID,
-            };
-        } else {
             // The area the kernel gave is outside the guest space: retry from low memory,
             // unless this is a repetition.
-            addr = if repeat != 0 {
-                GuestAddr::INVALID
-            } else {
-                GuestAddr(0)
-            };
-        }
-
+            None if !inside(emu, ptr, size) => {
+                GuestAddr(if repeat != 0 { abi_ulong::MAX } else { 0 })
+            }
+            // Inside the guest space but not aligned to a host page.
+            // Assume the kernel gave the first free area: retry at the next host page.
+            None if repeat == 0 => emu.pages.align_guest(guest),
+            // The kernel may allocate from the top instead: retry aligned down.
+            None if repeat == 1 => emu.pages.start_of(guest),
+            // Start over in low memory.
+            None if repeat == 2 => GuestAddr(0),
+            // This unaligned block must be the last one.
+            None => GuestAddr::INVALID,
+        };
         // SAFETY: `ptr` is the probe mapped above, referenced by no one.
         let _ = unsafe { host::munmap(ptr, size as u64) };
-
-        if addr == GuestAddr::INVALID {
-            return GuestAddr::INVALID;
+        if addr == GuestAddr::INVALID || (addr.raw() == 0 && wrapped) {
+            return None;
         } else if addr.raw() == 0 {
-            if wrapped {
-                return GuestAddr::INVALID;
-            }
             wrapped = true;
             // Never 0: ask for low memory from mmap_min_addr up.
             addr = GuestAddr(floor(emu) as abi_ulong);
         } else if wrapped && addr >= start {
-            return GuestAddr::INVALID;
+            return None;
         }
         prev = Some(ptr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{self, PS};
+
+    #[test]
+    fn the_search_leaves_mmap_next_start_to_its_caller() {
+        let (_guest, emu) = testing::guest(0);
+        let hint = next_start();
+        let found = search(&emu, GuestAddr(0), 4 * PS).expect("room in an empty guest");
+        // The highest free window below the hint (the top of the reservation).
+        assert_eq!(found.addr, hint.sub(4 * PS));
+        assert_eq!(found.next, Some(found.addr));
+        assert_eq!(next_start(), hint, "not moved before the caller commits");
+        found.commit();
+        assert_eq!(next_start(), found.addr);
+        // find_vma commits by itself; a search from an explicit start moves nothing.
+        let lower = find_vma(&emu, GuestAddr(0), 4 * PS);
+        assert_eq!((lower, next_start()), (found.addr, found.addr));
+        let at = search(&emu, GuestAddr(0x0100_0000), PS).unwrap();
+        assert_eq!((at.addr, at.next), (GuestAddr(0x0100_0000), None));
+        // No room: nothing found, nothing moved.
+        assert!(search(&emu, GuestAddr(0), (1 << 28) + PS).is_none());
+        assert_eq!(find_vma(&emu, GuestAddr(0), 0), GuestAddr::INVALID);
+        assert_eq!(next_start(), found.addr);
     }
 }

@@ -22,27 +22,24 @@
 use std::os::raw::c_int;
 
 use super::find::{find_vma, window_ok};
-use super::{flags_between, protect, unmap, Failure, Outcome};
+use super::protect::{protect_mapped, VALID_PROT};
+use super::{err, flags_between, unmap, Failure, Outcome};
 use crate::config::{
     abi_ulong, PAGE_BITS, PAGE_VALID, TARGET_PAGE_OFFSET_MASK, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE,
 };
 use crate::emulator::Emulator;
-use crate::guest::{narrow, target_page_align, GuestAddr, HostAddr};
+use crate::guest::{narrow, target_page_align, GuestAddr};
 use crate::host;
 use crate::lock;
 use crate::state::{next_start, set_next_start};
+use libc::{MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED};
+use libc::{MAP_SHARED_VALIDATE, MAP_TYPE, PROT_WRITE};
 
-/// `MAP_TYPE`: the sharing-type bits of the mmap flags.
-const MAP_TYPE: c_int = 0x0f;
-/// `MAP_SHARED_VALIDATE` (Linux 4.15): shared, with unknown flags refused by the host.
-const MAP_SHARED_VALIDATE: c_int = 0x03;
-/// `MAP_FIXED_NOREPLACE` (Linux 4.17): fixed, but fail with EEXIST over existing mappings.
-pub const MAP_FIXED_NOREPLACE: c_int = 0x10_0000;
 /// The flags Linux accepts with `MAP_SHARED_VALIDATE` on an ordinary file (its
 /// `LEGACY_MAP_MASK`); anything else is EOPNOTSUPP.
 const SHARED_VALIDATE_KNOWN: c_int = MAP_TYPE
-    | libc::MAP_FIXED
-    | libc::MAP_ANONYMOUS
+    | MAP_FIXED
+    | MAP_ANONYMOUS
     | libc::MAP_DENYWRITE
     | libc::MAP_EXECUTABLE
     | 0x400_0000 /* MAP_UNINITIALIZED */
@@ -54,145 +51,144 @@ const SHARED_VALIDATE_KNOWN: c_int = MAP_TYPE
     | libc::MAP_STACK
     | libc::MAP_HUGETLB;
 
-/// A file position converted to `off_t`, as C converts it.
-fn off_t(pos: u64) -> i64 {
-    pos as i64
-}
-
-/// The file position `delta` bytes after `offset`, in 64 bits (a 32-bit ABI's offset plus a
-/// distance may pass 4 GiB; Linux keeps file positions in 64 bits). `mmap` has checked that
-/// the end of the mapping's file range fits, so the sum never saturates in practice.
-fn file_pos(offset: abi_ulong, delta: abi_ulong) -> u64 {
-    (offset as u64).saturating_add(delta as u64)
-}
-
-/// `flags` for anonymous host memory standing in for the mapping: anonymous memory knows
-/// no `MAP_SHARED_VALIDATE`, so a shared type becomes plain `MAP_SHARED`.
-fn anonymous_flags(flags: c_int) -> c_int {
-    let sharing = if is_shared(flags) {
-        libc::MAP_SHARED
-    } else {
-        libc::MAP_PRIVATE
-    };
-    (flags & !MAP_TYPE) | sharing | libc::MAP_ANONYMOUS
-}
-
-/// Whether the mapping type is shared (`MAP_SHARED` or `MAP_SHARED_VALIDATE`).
-fn is_shared(flags: c_int) -> bool {
-    matches!(flags & MAP_TYPE, libc::MAP_SHARED | MAP_SHARED_VALIDATE)
-}
-
-/// Maps `[start, start + len)` for the guest. Returns the guest address, or -1 with `errno`.
-pub fn mmap(
-    start: GuestAddr,
-    len: abi_ulong,
+/// What the guest asked for besides the range: protection, flags, descriptor, file offset.
+#[derive(Clone, Copy)]
+pub(crate) struct Request {
     prot: c_int,
     flags: c_int,
     fd: c_int,
     offset: abi_ulong,
-) -> Outcome<GuestAddr> {
+}
+
+impl Request {
+    /// The arguments of `target_mmap` after the range.
+    pub(crate) fn new(prot: c_int, flags: c_int, fd: c_int, offset: abi_ulong) -> Request {
+        Request {
+            prot,
+            flags,
+            fd,
+            offset,
+        }
+    }
+
+    fn anonymous(self) -> bool {
+        self.flags & MAP_ANONYMOUS != 0
+    }
+
+    /// Whether the mapping type is shared (`MAP_SHARED` or `MAP_SHARED_VALIDATE`).
+    fn shared(self) -> bool {
+        let sharing = self.flags & MAP_TYPE;
+        sharing == MAP_SHARED || sharing == MAP_SHARED_VALIDATE
+    }
+
+    /// A shared writable file mapping: one read in by hand could not be kept in sync with
+    /// the file.
+    fn shared_writable_file(self) -> bool {
+        !self.anonymous() && self.shared() && self.prot & PROT_WRITE != 0
+    }
+
+    /// `flags` for anonymous host memory standing in for the mapping: anonymous memory
+    /// knows no `MAP_SHARED_VALIDATE`, so a shared type becomes plain `MAP_SHARED`.
+    fn anon_flags(self) -> c_int {
+        let sharing = if self.shared() {
+            MAP_SHARED
+        } else {
+            MAP_PRIVATE
+        };
+        (self.flags & !MAP_TYPE) | sharing | MAP_ANONYMOUS
+    }
+
+    /// The file position `delta` bytes after the offset, in 64 bits (a 32-bit ABI's offset
+    /// plus a distance may pass 4 GiB; Linux keeps file positions in 64 bits; `mmap` has
+    /// checked that the end of the mapping's file range fits, so the sum never saturates);
+    /// 0 for an anonymous mapping.
+    fn pos(self, delta: abi_ulong) -> u64 {
+        match self.anonymous() {
+            true => 0,
+            false => (self.offset as u64).saturating_add(delta as u64),
+        }
+    }
+}
+
+/// Maps `[start, start + len)` for the guest. Returns the guest address, or -1 with `errno`.
+pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcome<GuestAddr> {
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    let pages = emu.pages;
-    let win = emu.window;
-    let reserved = emu.reserved_va() != 0;
-
+    let (pages, win) = (emu.pages, emu.window);
+    let (prot, flags, fd, offset) = (req.prot, req.flags, req.fd, req.offset);
     // The checks, in the order of Linux's own (the arch's mmap, ksys_mmap_pgoff, do_mmap,
     // __get_unmapped_area), so that a call failing several of them gets Linux's errno. All
     // of them come before anything changes.
     if offset & TARGET_PAGE_OFFSET_MASK != 0 {
-        return Err(Failure::Errno(libc::EINVAL));
+        return err(libc::EINVAL);
     }
-    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
+    let anonymous = req.anonymous();
     if !anonymous {
         // The descriptor is looked up first (EBADF before any length or flag check).
         host::check_descriptor(fd)?;
     }
     if len == 0 {
-        return Err(Failure::Errno(libc::EINVAL));
+        return err(libc::EINVAL);
     }
     let len = target_page_align(len);
     if len == 0 || !win.contains(GuestAddr(0), len as u64) {
         // The length wrapped when aligned, or exceeds the guest space.
-        return Err(Failure::Errno(libc::ENOMEM));
+        return err(libc::ENOMEM);
     }
+    let end = start.add(len);
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
-    let fixed = flags & libc::MAP_FIXED != 0 || noreplace;
+    let fixed = flags & MAP_FIXED != 0 || noreplace;
     if fixed {
         // The range first, then the alignment of its start.
         if !win.contains(start, len as u64) {
-            return Err(Failure::Errno(libc::ENOMEM));
-        }
-        if !start.is_target_page_aligned() {
-            return Err(Failure::Errno(libc::EINVAL));
-        }
-        if noreplace && flags_between(&emu, start, start.add(len)) != 0 {
-            return Err(Failure::Errno(libc::EEXIST));
+            return err(libc::ENOMEM);
+        } else if !start.is_target_page_aligned() {
+            return err(libc::EINVAL);
+        } else if noreplace && flags_between(&emu, start, end) != 0 {
+            return err(libc::EEXIST);
         }
     }
     if !anonymous {
         // The end of the file range must be a file position (on a 64-bit ABI the offset
         // can be near 2^64; a 32-bit one cannot reach the limit).
-        let overflows = match (offset as u64).checked_add(len as u64) {
-            None => true,
-            Some(end) if end > i64::MAX as u64 => end > host::mmap_end_limit(fd)?,
-            Some(_) => false,
-        };
-        if overflows {
-            return Err(Failure::Errno(libc::EOVERFLOW));
+        let overflow = Failure::Errno(libc::EOVERFLOW);
+        let end = (offset as u64).checked_add(len as u64).ok_or(overflow)?;
+        if end > i64::MAX as u64 && end > host::mmap_end_limit(fd)? {
+            return err(libc::EOVERFLOW);
         }
     }
     // The mapping type (the host would check it, but not for a mapping made of fragments
     // only), then the descriptor's access mode.
     match flags & MAP_TYPE {
-        libc::MAP_PRIVATE | libc::MAP_SHARED => {}
-        MAP_SHARED_VALIDATE if !anonymous => {
-            if flags & !SHARED_VALIDATE_KNOWN != 0 {
-                return Err(Failure::Errno(libc::EOPNOTSUPP));
-            }
+        MAP_PRIVATE | MAP_SHARED => {}
+        MAP_SHARED_VALIDATE if !anonymous && flags & !SHARED_VALIDATE_KNOWN != 0 => {
+            return err(libc::EOPNOTSUPP)
         }
-        _ => return Err(Failure::Errno(libc::EINVAL)),
+        MAP_SHARED_VALIDATE if !anonymous => {}
+        _ => return err(libc::EINVAL),
     }
     if fixed && !anonymous {
         // A fixed map may change the old mappings before the host sees the file (fragments,
         // the read fallback): check the access now. A non-fixed map leaves it to the host.
-        host::check_mappable(fd, prot, is_shared(flags))?;
+        host::check_mappable(fd, prot, req.shared())?;
     }
     // The host sees MAP_FIXED; NOREPLACE only where the host range can be free (without a
     // reservation, where it also keeps the guest off the emulator's own memory).
-    let flags = match (noreplace, reserved) {
-        (true, true) => (flags & !MAP_FIXED_NOREPLACE) | libc::MAP_FIXED,
-        (true, false) => flags | libc::MAP_FIXED,
-        (false, _) => flags,
-    };
-
+    if noreplace {
+        req.flags |= MAP_FIXED;
+        if emu.reserved_va() != 0 {
+            req.flags &= !MAP_FIXED_NOREPLACE;
+        }
+    }
+    let read_in = pages.offset_in(offset) != pages.offset_in(start.raw());
     let start = if fixed {
-        map_fixed(&emu, start, len, prot, flags, fd, offset)?;
+        map_fixed(&emu, start, len, req)?;
         start
     } else {
-        map_anywhere(&emu, start, len, prot, flags, fd, offset)?
+        map_anywhere(&emu, start, len, req)?
     };
-
-    let read_in = fixed && !anonymous && pages.offset_in(offset) != pages.offset_in(start.raw());
-    if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !read_in {
-        // The region the host maps directly from the file (not the fragments).
-        let (lo, hi) = if fixed {
-            let lo = if start > pages.start_of(start) {
-                pages.start_of(start).add(pages.size_abi())
-            } else {
-                start
-            };
-            let end = start.add(len);
-            let hi = if pages.align_guest(end) > end {
-                pages.start_of(end)
-            } else {
-                end
-            };
-            (lo, hi)
-        } else {
-            (start, start.add(len))
-        };
-        if let Err(e) = back_end_of_file(&emu, start, len, prot, fd, offset, lo, hi) {
+    if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !(fixed && read_in) {
+        if let Err(e) = back_end_of_file(&emu, start, len, req) {
             discard(&emu, start, len);
             return Err(e);
         }
@@ -204,80 +200,49 @@ pub fn mmap(
     Ok(start)
 }
 
-/// A non-fixed mapping: the search for free guest space, then the mapping there.
-fn map_anywhere(
-    emu: &Emulator,
-    hint: GuestAddr,
-    len: abi_ulong,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    offset: abi_ulong,
-) -> Outcome<GuestAddr> {
+/// A non-fixed mapping at or near `at`: the search for free guest space, then the mapping
+/// there.
+fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> Outcome<GuestAddr> {
     let pages = emu.pages;
-    let win = emu.window;
-    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
-    let real_start = pages.start_of(hint);
-    let host_offset = narrow(offset as u64 & pages.mask);
+    let host_offset = narrow(req.offset as u64 & pages.mask);
     // From the host page holding `offset` to the end of the guest's range.
-    let file_len = (len as u64).checked_add((offset - host_offset) as u64);
-    let host_len64 = file_len
+    let file_len = (len as u64).checked_add((req.offset - host_offset) as u64);
+    let host_len = file_len
         .and_then(|l| l.checked_add(pages.size - 1))
-        .map(|l| l & pages.mask);
-    let (file_len, host_len64) = match (file_len, host_len64) {
-        (Some(f), Some(h)) if win.contains(GuestAddr(0), h) => (f, h),
-        _ => return Err(Failure::Errno(libc::ENOMEM)),
+        .map(|l| l & pages.mask)
+        .filter(|&h| emu.window.contains(GuestAddr(0), h));
+    let (Some(file_len), Some(host_len)) = (file_len, host_len) else {
+        return err(libc::ENOMEM);
     };
-    let host_len = narrow(host_len64);
-
+    let host_len = narrow(host_len);
     // The placeholder: anonymous memory over the whole host range. Without a reservation,
     // ask the host for it at the hint directly; when it lands where the original's search
     // would accept it, that is the same address the search gives, one system call sooner.
-    let start = match place_directly(emu, real_start, host_len, prot, flags) {
-        Some(start) => start,
-        None => {
-            let start = find_vma(emu, real_start, host_len);
-            if start == GuestAddr::INVALID {
-                return Err(Failure::Errno(libc::ENOMEM));
-            }
-            // SAFETY: the guest range the search found free for this mapping: guest memory.
-            let placeholder = unsafe {
-                host::mmap(
-                    win.g2h(start),
-                    host_len as u64,
-                    prot,
-                    anonymous_flags(flags) | libc::MAP_FIXED,
-                    -1,
-                    0,
-                )
-            };
-            if let Err(e) = placeholder {
-                give_back(emu, start, host_len);
-                return Err(e.into());
-            }
-            start
-        }
-    };
-    if !anonymous {
+    let (prot, fd, real_hint) = (req.prot, req.fd, pages.start_of(at));
+    let direct = place_directly(emu, real_hint, host_len, req);
+    let start = direct.unwrap_or_else(|| find_vma(emu, real_hint, host_len));
+    if start == GuestAddr::INVALID {
+        return err(libc::ENOMEM);
+    }
+    let mut mapped = Ok(());
+    if direct.is_none() {
+        let flags = req.anon_flags() | MAP_FIXED;
+        mapped = emu.mmap(start, host_len, prot, flags, -1, 0).map(drop);
+    }
+    if mapped.is_ok() && !req.anonymous() {
         // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
         // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
-        // SAFETY: the placeholder mapped above for this mapping: guest memory.
-        if let Err(e) = unsafe {
-            host::mmap(
-                win.g2h(start),
-                file_len,
-                prot,
-                flags | libc::MAP_FIXED,
-                fd,
-                off_t(host_offset as u64),
-            )
-        } {
-            give_back(emu, start, host_len);
-            return Err(e.into());
-        }
+        let flags = req.flags | MAP_FIXED;
+        mapped = emu
+            .mmap(start, file_len, prot, flags, fd, host_offset as u64)
+            .map(drop);
+    }
+    if let Err(e) = mapped {
+        give_back(emu, start, host_len);
+        return Err(e.into());
     }
     // Point at the byte of the file at `offset`.
-    Ok(start.add(offset - host_offset))
+    Ok(start.add(req.offset - host_offset))
 }
 
 /// Maps private anonymous memory at the hint without `MAP_FIXED` and keeps it when the
@@ -287,11 +252,10 @@ fn map_anywhere(
 fn place_directly(
     emu: &Emulator,
     hint: GuestAddr,
-    host_len: abi_ulong,
-    prot: c_int,
-    flags: c_int,
+    len: abi_ulong,
+    req: Request,
 ) -> Option<GuestAddr> {
-    if emu.reserved_va() != 0 || flags & MAP_TYPE != libc::MAP_PRIVATE {
+    if emu.reserved_va() != 0 || req.flags & MAP_TYPE != MAP_PRIVATE {
         return None;
     }
     let search_start = if hint.raw() == 0 {
@@ -299,52 +263,28 @@ fn place_directly(
     } else {
         emu.pages.start_of(hint)
     };
-    let host_flags = (flags & !(libc::MAP_FIXED | MAP_FIXED_NOREPLACE)) | libc::MAP_ANONYMOUS;
-    // SAFETY: not MAP_FIXED: the host picks free memory, nothing is replaced.
-    let p = unsafe {
-        host::mmap(
-            emu.window.g2h(search_start),
-            host_len as u64,
-            prot,
-            host_flags,
-            -1,
-            0,
-        )
+    let flags = (req.flags & !(MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_ANONYMOUS;
+    // Not MAP_FIXED: the host picks free memory, nothing is replaced.
+    let p = emu.mmap(search_start, len, req.prot, flags, -1, 0).ok()?;
+    let Some(addr) = window_ok(emu, p, len) else {
+        // SAFETY: `p` is the trial mapping made just above, referenced by no one.
+        let _ = unsafe { host::munmap(p, len as u64) };
+        return None;
+    };
+    if search_start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
+        set_next_start(addr.add(len));
     }
-    .ok()?;
-    match window_ok(emu, p, host_len) {
-        Some(addr) => {
-            if search_start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE {
-                set_next_start(addr.add(host_len));
-            }
-            Some(addr)
-        }
-        None => {
-            // SAFETY: `p` is the trial mapping made just above, referenced by no one.
-            let _ = unsafe { host::munmap(p, host_len as u64) };
-            None
-        }
-    }
+    Some(addr)
 }
 
 /// A fixed mapping: fragments at either end, whole host pages in the middle, or the read
 /// fallback for an offset not congruent to the address.
-fn map_fixed(
-    emu: &Emulator,
-    start: GuestAddr,
-    len: abi_ulong,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    offset: abi_ulong,
-) -> Outcome<()> {
+fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
     let pages = emu.pages;
-    let win = emu.window;
-    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
+    let anonymous = req.anonymous();
     let end = start.add(len);
     let real_start = pages.start_of(start);
     let real_end = pages.align_guest(end);
-
     // The caller has made Linux's checks (descriptor, offset, type, access). The host pages
     // at either end may hold other guest pages (fragments), filled by hand; the whole host
     // pages between them are mapped directly. A file that is read by hand (fragments, the
@@ -353,86 +293,55 @@ fn map_fixed(
     // the host validates it before changing anything.
     let head = start > real_start;
     let tail = end < real_end;
-    let read_in = pages.offset_in(offset) != pages.offset_in(start.raw());
+    let read_in = pages.offset_in(req.offset) != pages.offset_in(start.raw());
     if !anonymous && (head || tail || read_in) {
-        host::try_map_file(fd, prot, offset as u64, pages.real_size)?;
+        host::try_map_file(req.fd, req.prot, req.offset as u64, pages.real_size)?;
         // A shared writable mapping read by hand could not be kept in sync with the file:
         // refuse before anything is mapped. (A read-only one becomes a private copy.)
-        if is_shared(flags) && prot & libc::PROT_WRITE != 0 {
-            return Err(Failure::Errno(libc::EINVAL));
+        if req.shared_writable_file() {
+            return err(libc::EINVAL);
         }
     }
     if !anonymous && read_in {
-        return map_by_reading(emu, start, len, prot, flags, fd, offset);
+        return map_by_reading(emu, start, len, req);
     }
     if head && pages.is_single_page(real_start, real_end) {
         // The whole mapping lies inside one host page.
-        let mapped = map_fragment(emu, real_start, start, end, prot, flags, fd, offset as u64);
-        if mapped.is_err() && mapped != Err(Failure::Errno(libc::EEXIST)) {
+        let mapped = map_fragment(emu, real_start, start, end, req, req.pos(0));
+        if mapped.is_err() && mapped != err(libc::EEXIST) {
             discard(emu, start, len);
         }
         return mapped;
     }
-    let mid_start = if head {
-        real_start.add(pages.size_abi())
-    } else {
-        real_start
-    };
-    let mid_end = if tail {
-        real_end.sub(pages.size_abi())
-    } else {
-        real_end
-    };
+    let hs = pages.size_abi();
+    let mid_start = if head { real_start.add(hs) } else { real_start };
+    let mid_end = if tail { real_end.sub(hs) } else { real_end };
     if mid_start < mid_end {
-        let middle_offset = if anonymous {
-            0
-        } else {
-            file_pos(offset, mid_start.distance_from(start))
-        };
-        // SAFETY: whole host pages of the guest range being mapped (inside the window).
-        unsafe {
-            host::mmap(
-                win.g2h(mid_start),
-                mid_end.distance_from(mid_start) as u64,
-                prot,
-                flags,
-                fd,
-                middle_offset as i64,
-            )
-        }?;
+        let pos = req.pos(mid_start.distance_from(start));
+        let len = mid_end.distance_from(mid_start);
+        emu.mmap(mid_start, len, req.prot, req.flags, req.fd, pos)?;
     }
     let fragments = (|| {
         if head {
-            map_fragment(
-                emu,
-                real_start,
-                start,
-                mid_start,
-                prot,
-                flags,
-                fd,
-                offset as u64,
-            )?;
+            map_fragment(emu, real_start, start, mid_start, req, req.pos(0))?;
         }
         if tail {
             // The host page holding the end: the mapping's part of it is [mid_end, end).
             // (2.3 passes [mid_end, real_end), so live guest pages after `end` in that host
             // page were taken for part of the new mapping and replaced.)
-            let tail_offset = file_pos(offset, mid_end.distance_from(start));
-            map_fragment(emu, mid_end, mid_end, end, prot, flags, fd, tail_offset)?;
+            let tail_pos = req.pos(mid_end.distance_from(start));
+            map_fragment(emu, mid_end, mid_end, end, req, tail_pos)?;
         }
         Ok(())
     })();
     match fragments {
         // A fresh host page the host refused with MAP_FIXED_NOREPLACE (foreign memory
         // there): the fragments changed nothing; only a middle mapped first is undone.
-        Err(Failure::Errno(libc::EEXIST)) => {
-            if mid_start < mid_end {
-                discard(emu, mid_start, mid_end.distance_from(mid_start));
-            }
+        Err(Failure::Errno(libc::EEXIST)) if mid_start < mid_end => {
+            discard(emu, mid_start, mid_end.distance_from(mid_start))
         }
+        Err(Failure::Errno(libc::EEXIST)) | Ok(()) => {}
         Err(_) => discard(emu, start, len),
-        Ok(()) => {}
     }
     fragments
 }
@@ -441,87 +350,65 @@ fn map_fixed(
 /// anonymous memory filled with the file's data, then given its final protection. The
 /// caller has checked the descriptor and refused a shared writable mapping; a shared
 /// read-only one becomes a private copy of the file's data at the time of the call, as in
-/// QEMU (it does not see later changes to the file).
-fn map_by_reading(
-    emu: &Emulator,
-    start: GuestAddr,
-    len: abi_ulong,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    offset: abi_ulong,
-) -> Outcome<()> {
-    let anon_flags =
-        libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | (flags & MAP_FIXED_NOREPLACE);
-    mmap(start, len, prot | libc::PROT_WRITE, anon_flags, -1, 0)?;
-    // SAFETY: the guest range mapped writable just above.
-    let filled =
-        unsafe { host::pread_full(fd, emu.window.g2h(start), len as u64, off_t(offset as u64)) }
-            .map_err(Failure::from)
-            .and_then(|()| {
-                if prot & libc::PROT_WRITE == 0 {
-                    protect::mprotect(start, len, prot)
-                } else {
-                    Ok(())
-                }
-            });
-    if let Err(e) = filled {
-        discard(emu, start, len);
-        return Err(match e {
-            Failure::Negative(n) => Failure::Errno(n),
-            other => other,
+/// QEMU (it does not see later changes to the file). The caller sets the page flags.
+fn map_by_reading(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
+    let flags = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | (req.flags & MAP_FIXED_NOREPLACE);
+    let anon = Request::new(req.prot | PROT_WRITE, flags, -1, 0);
+    map_fixed(emu, start, len, anon)?;
+    // The original's inner `target_mmap` drops the range's translated code here already.
+    emu.invalidate_translations(start, start.add(len));
+    let filled = emu
+        .read_file(req.fd, start, len as u64, req.offset as u64)
+        .map_err(Failure::from)
+        .and_then(|()| match req.prot {
+            // What `target_mprotect` refuses (the original gave the mapping its final
+            // protection through it).
+            p if p & PROT_WRITE != 0 => Ok(()),
+            p if p & !VALID_PROT != 0 => err(libc::EINVAL),
+            p => protect_mapped(emu, start, start.add(len), p & PAGE_BITS, false),
         });
+    if filled.is_err() {
+        discard(emu, start, len);
     }
-    Ok(())
+    filled
 }
 
 /// Maps the guest pages `[start, end)` that lie inside the host page at `real_start`, which
 /// may hold other guest pages. Those keep their contents; the host page's protection
 /// becomes the union of theirs and `prot`; the new pages read as zero (anonymous) or as the
-/// file's data (read in by hand).
-#[allow(clippy::too_many_arguments)]
+/// file's data at `file_pos` (read in by hand).
 fn map_fragment(
     emu: &Emulator,
     real_start: GuestAddr,
     start: GuestAddr,
     end: GuestAddr,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
+    req: Request,
     file_pos: u64,
 ) -> Outcome<()> {
-    let pages = emu.pages;
+    let (pages, prot, anonymous) = (emu.pages, req.prot, req.anonymous());
     let real_end = real_start.add(pages.size_abi());
-    let host_page: HostAddr = emu.window.g2h(real_start);
-    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
-
     // A shared writable file fragment could not be kept in sync with the file.
-    if !anonymous && is_shared(flags) && prot & libc::PROT_WRITE != 0 {
-        return Err(Failure::Errno(libc::EINVAL));
+    if req.shared_writable_file() {
+        return err(libc::EINVAL);
     }
-
     // The protection of the other guest pages of this host page (one lookup per target
     // page: `start` and `end` are target-page aligned).
     let mut prot1 = flags_between(emu, real_start, start.min(real_end))
         | flags_between(emu, end.max(real_start), real_end);
     let fresh = prot1 == 0;
     let len = end.distance_from(start) as u64;
-    let piece = emu.window.g2h(start);
     if fresh {
         // No other guest page here: allocate the host page (it reads as zero).
-        // SAFETY: the host page of the guest range being mapped; no other guest page is in it.
-        unsafe { host::mmap(host_page, pages.size, prot, anonymous_flags(flags), -1, 0) }?;
+        emu.mmap(real_start, pages.size, prot, req.anon_flags(), -1, 0)?;
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
     // The host page's protection: the union of its guest pages' (only protection bits: a
     // PROT_GROWSDOWN the guest passed is not for the host's mprotect).
     let prot_new = (prot & PAGE_BITS) | prot1;
-
     if fresh && anonymous {
         if prot_new != prot1 {
-            // SAFETY: the host page allocated just above for the guest.
-            unsafe { host::mprotect(host_page, pages.size, prot_new) }?;
+            emu.mprotect(real_start, pages.size, prot_new)?;
         }
         return Ok(());
     }
@@ -530,79 +417,52 @@ fn map_fragment(
         // memory. It reads as zero (2.3 showed the old bytes), whatever was there: a hole
         // left by a partial unmap or shrink (which 2.3 wrote into, and crashed), or another
         // mapping's shared file pages (which writing zeros or data in place would change).
-        let piece_prot = if anonymous {
-            prot_new
-        } else {
-            prot_new | libc::PROT_WRITE
-        };
-        // SAFETY: the guest pages being mapped (inside the window).
-        unsafe {
-            host::mmap(
-                piece,
-                len,
-                piece_prot,
-                libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        }?;
+        let piece_prot = prot_new | if anonymous { 0 } else { PROT_WRITE };
+        emu.map_anon(start, len, piece_prot)?;
         if !anonymous {
-            // SAFETY: the piece mapped writable just above.
-            unsafe { host::pread_full(fd, piece, len, off_t(file_pos)) }?;
+            emu.read_file(req.fd, start, len, file_pos)?;
         }
         // The host page gets its pages' union (it may still have a wider protection).
         // Best effort: our piece already has its protection, and a neighbour that shares a
-        // read-only descriptor's file cannot take a wider one (EACCES), nor needs it.
-        // SAFETY: a host page holding guest pages: guest memory.
-        if unsafe { host::mprotect(host_page, pages.size, prot_new) }.is_err()
-            && piece_prot != prot_new
-        {
-            // The host page call stopped early (a hole in the host page): the piece itself
-            // must not keep the write permission it was filled with.
-            // SAFETY: the guest pages being mapped.
-            unsafe { host::mprotect(piece, len, prot_new) }?;
+        // read-only descriptor's file cannot take a wider one (EACCES), nor needs it. When
+        // the host page call stopped early (a hole in the host page), the piece itself must
+        // not keep the write permission it was filled with.
+        if emu.mprotect(real_start, pages.size, prot_new).is_err() && piece_prot != prot_new {
+            emu.mprotect(start, len, prot_new)?;
         }
         return Ok(());
     }
     // Real host pages larger than the target page: fill our part in place, with the host
     // page made writable meanwhile.
-    if prot1 & libc::PROT_WRITE == 0 {
-        // SAFETY: a host page holding guest pages: guest memory.
-        unsafe { host::mprotect(host_page, pages.size, prot1 | libc::PROT_WRITE) }?;
+    if prot1 & PROT_WRITE == 0 {
+        emu.mprotect(real_start, pages.size, prot1 | PROT_WRITE)?;
     }
     let filled = if anonymous {
-        // SAFETY: the guest pages being mapped, in a host page made writable above.
-        unsafe { host::zero(piece, len) };
+        emu.zero(start, len);
         Ok(())
     } else {
-        // SAFETY: the guest pages being mapped, in a host page made writable above.
-        unsafe { host::pread_full(fd, piece, len, off_t(file_pos)) }
+        emu.read_file(req.fd, start, len, file_pos)
     };
-    if prot_new != prot1 | libc::PROT_WRITE {
-        // SAFETY: a host page holding guest pages: guest memory.
-        unsafe { host::mprotect(host_page, pages.size, prot_new) }?;
+    if prot_new != prot1 | PROT_WRITE {
+        emu.mprotect(real_start, pages.size, prot_new)?;
     }
-    filled?;
-    Ok(())
+    Ok(filled?)
 }
 
 /// A target page larger than the real host page: the host faults on host pages wholly past
 /// end of file, where a guest kernel would still show the rest of the target page holding
-/// end of file (as zeros). Back that rest with anonymous memory, inside `[lo, hi)`, the
-/// part mapped from the file. Pages wholly past end of file keep faulting, as on Linux.
-#[allow(clippy::too_many_arguments)]
-fn back_end_of_file(
-    emu: &Emulator,
-    start: GuestAddr,
-    len: abi_ulong,
-    prot: c_int,
-    fd: c_int,
-    offset: abi_ulong,
-    lo: GuestAddr,
-    hi: GuestAddr,
-) -> Outcome<()> {
-    let st_size = host::file_size(fd)?;
-    let (size, offset, len) = (st_size.max(0) as u64, offset as u64, len as u64);
+/// end of file (as zeros). Back that rest with anonymous memory, inside the part mapped from
+/// the file (a fixed mapping's fragments are not). Pages wholly past end of file keep
+/// faulting, as on Linux.
+fn back_end_of_file(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
+    let (pages, end, fixed) = (emu.pages, start.add(len), req.flags & MAP_FIXED != 0);
+    let (hs, first, last) = (pages.size_abi(), pages.start_of(start), pages.start_of(end));
+    let head = fixed && start > first;
+    let tail = fixed && pages.align_guest(end) > end;
+    let lo = if head { first.add(hs) } else { start };
+    let hi = if tail { last } else { end };
+    let size = host::file_size(req.fd)?.max(0) as u64;
+    let (offset, len) = (req.offset as u64, len as u64);
     // Only a mapping that holds end of file (`offset < size < offset + len`; the sum may
     // pass 2^64 on a 64-bit ABI, which is past any end of file).
     if size <= offset || offset.checked_add(len).is_some_and(|end| size >= end) {
@@ -610,28 +470,11 @@ fn back_end_of_file(
     }
     // `size - offset < len`, so `eof` lies inside the mapping; rounding it up stays inside
     // the guest space (which ends on a target page, below 2^64).
-    let round_up = |x: u64, page: u64| x.checked_add(page - 1).map(|x| x & !(page - 1));
-    let eof = start.wide().checked_add(size - offset);
-    let real = emu.pages.real_size;
-    let (Some(from), Some(to)) = (
-        eof.and_then(|e| round_up(e, real)),
-        eof.and_then(|e| round_up(e, TARGET_PAGE_SIZE as u64)),
-    ) else {
-        return Ok(());
-    };
-    let (from, to) = (from.max(lo.wide()), to.min(hi.wide()));
+    let eof = start.wide() + (size - offset);
+    let from = eof.next_multiple_of(pages.real_size).max(lo.wide());
+    let to = eof.next_multiple_of(TARGET_PAGE_SIZE as u64).min(hi.wide());
     if from < to {
-        // SAFETY: part of the guest range being mapped (inside the window).
-        unsafe {
-            host::mmap(
-                emu.window.g2h_wide(from),
-                to - from,
-                prot,
-                libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        }?;
+        emu.map_anon(GuestAddr(narrow(from)), to - from, req.prot)?;
     }
     Ok(())
 }
@@ -652,7 +495,80 @@ fn give_back(emu: &Emulator, start: GuestAddr, host_len: abi_ulong) {
     if emu.reserved_va() != 0 {
         unmap::reserve(emu, start, host_len);
     } else {
-        // SAFETY: the range this call mapped for the guest and now gives back.
-        let _ = unsafe { host::munmap(emu.window.g2h(start), host_len as u64) };
+        let _ = emu.munmap(start, host_len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::{self, BASE, PS};
+    use crate::standalone;
+    use std::os::fd::AsRawFd;
+
+    /// The bytes of a file of `pages` target pages, each page filled with its number + 1.
+    fn pages_of(pages: abi_ulong) -> Vec<u8> {
+        (0..pages)
+            .flat_map(|p| vec![p as u8 + 1; PS as usize])
+            .collect()
+    }
+
+    #[test]
+    fn a_fixed_file_map_off_the_host_page_is_read_in_with_its_final_protection() {
+        // 64 KiB host pages: offset 0 at BASE + one target page is not congruent, so the
+        // file is read into anonymous memory, then made read-only.
+        let (_guest, emu) = testing::guest(65536);
+        let file = testing::temp_file(&pages_of(3));
+        let start = BASE.add(PS);
+        let flags = libc::MAP_PRIVATE | MAP_FIXED;
+        let (_, sets, drops) = standalone::call_counts();
+        let r = mmap(
+            start,
+            2 * PS,
+            Request::new(libc::PROT_READ, flags, file.as_raw_fd(), 0),
+        );
+        assert_eq!(r, Ok(start));
+        assert_eq!(testing::read(&emu, start, 2 * PS), pages_of(2));
+        assert_eq!(emu.page_flags(start), PAGE_VALID | libc::PROT_READ);
+        assert_eq!(emu.page_flags(start.add(2 * PS)), 0);
+        assert_eq!(testing::host_prot(&emu, start), "r--");
+        // The page flags are set by the final protection and by mmap itself, no more; the
+        // translated code is dropped twice, as by the original (the inner anonymous map,
+        // then mmap itself).
+        let (_, sets_now, drops_now) = standalone::call_counts();
+        assert_eq!((sets_now - sets, drops_now - drops), (2, 2));
+    }
+
+    #[test]
+    fn a_read_in_map_with_a_protection_mprotect_refuses_fails_and_leaves_nothing() {
+        // The read fallback gives the final protection as target_mprotect would, which
+        // refuses unknown bits: EINVAL, and the range is released again.
+        let (_guest, emu) = testing::guest(65536);
+        let file = testing::temp_file(&pages_of(2));
+        let start = BASE.add(PS);
+        let flags = libc::MAP_PRIVATE | MAP_FIXED;
+        let req = Request::new(libc::PROT_READ | 0x100, flags, file.as_raw_fd(), 0);
+        let r = mmap(start, PS, req);
+        assert_eq!(r, err(libc::EINVAL));
+        assert_eq!(emu.page_flags(start), 0);
+        assert_eq!(testing::host_prot(&emu, start), "---");
+    }
+
+    #[test]
+    fn a_fixed_anonymous_map_in_a_shared_host_page_keeps_the_neighbour() {
+        let (_guest, emu) = testing::guest(65536);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        emu.zero(BASE, PS as u64);
+        emu.zero(BASE, 1); // touched: the neighbour's contents must stay
+        let second = BASE.add(PS);
+        let r = mmap(second, PS, Request::new(libc::PROT_READ, anon, -1, 0));
+        assert_eq!(r, Ok(second));
+        assert_eq!(testing::read(&emu, BASE, 2 * PS), vec![0; 2 * PS as usize]);
+        assert_eq!(emu.page_flags(BASE) & PAGE_BITS, rw);
+        assert_eq!(emu.page_flags(second) & PAGE_BITS, libc::PROT_READ);
+        // The host page has the union of its guest pages' protections.
+        assert_eq!(testing::host_prot(&emu, second), "rw-");
     }
 }

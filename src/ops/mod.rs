@@ -6,16 +6,21 @@ use std::os::raw::c_int;
 
 use crate::host::Errno;
 
-pub mod find;
-pub mod map;
-pub mod protect;
-pub mod remap;
-pub mod sync;
-pub mod unmap;
+pub(crate) mod find;
+pub(crate) mod map;
+pub(crate) mod protect;
+pub(crate) mod remap;
+pub(crate) mod sync;
+pub(crate) mod unmap;
+
+/// Fails with -1 and `errno` set to `e`.
+pub(crate) fn err<T>(e: c_int) -> Outcome<T> {
+    Err(Failure::Errno(e))
+}
 
 /// How a guest call failed, in the original's two conventions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Return -1 with `errno` set to this value.
     Errno(c_int),
     /// Return this negative errno as the result itself (`-EINVAL`), without touching `errno`.
@@ -29,10 +34,10 @@ impl From<Errno> for Failure {
 }
 
 /// The result of a guest call.
-pub type Outcome<T> = Result<T, Failure>;
+pub(crate) type Outcome<T> = Result<T, Failure>;
 
 use crate::emulator::Emulator;
-use crate::guest::{narrow, target_pages_touching, GuestAddr};
+use crate::guest::{narrow, pages_touching, target_pages_touching, GuestAddr};
 
 /// The OR of the page flags of every target page holding a byte of `[from, to)`: the
 /// original's `for (addr = from; addr < to; addr += TARGET_PAGE_SIZE) prot |=
@@ -73,7 +78,7 @@ pub(crate) fn releasable_host_range(
 }
 
 /// A status in C form: 0, -1 with `errno` set, or a literal negative errno.
-pub fn c_status(outcome: Outcome<()>) -> c_int {
+pub(crate) fn c_status(outcome: Outcome<()>) -> c_int {
     match outcome {
         Ok(()) => 0,
         Err(Failure::Negative(e)) => -e,
@@ -84,50 +89,107 @@ pub fn c_status(outcome: Outcome<()>) -> c_int {
     }
 }
 
-/// Gives the host page at `host_page` the union of its guest pages' protections when it
+/// Gives each host page in `host_pages` the union of its guest pages' protections when it
 /// holds a guest page (one whose pages are all `PROT_NONE` becomes `PROT_NONE`); one
 /// without guest pages was released and is left alone. Best effort, as the original's
-/// fragment `mprotect`s: a refusal leaves the host page as it was.
-fn narrow_host_page(emu: &Emulator, host_page: GuestAddr) {
-    let flags = flags_between(emu, host_page, host_page.add(emu.pages.size_abi()));
-    if flags & crate::config::PAGE_VALID != 0 {
-        let union = flags & crate::config::PAGE_BITS;
-        // SAFETY: a host page holding guest pages: guest memory.
-        let _ = unsafe { crate::host::mprotect(emu.window.g2h(host_page), emu.pages.size, union) };
-    }
-}
-
-/// With host pages larger than target pages, a host page's protection is the union of its
-/// guest pages' (the fragment model). After guest pages of the host pages at either end of
-/// `[start, end)` went away, narrow those host pages back to the union of what is left, so
-/// the host never allows more than the page flags do. (2.3 left the wider protection.)
-pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
-    let pages = emu.pages;
-    if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || end <= start {
+/// fragment `mprotect`s: a refusal leaves the host page as it was. Only with host pages
+/// larger than target pages (the fragment model); otherwise nothing to do.
+fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
+    if emu.pages.size <= crate::config::TARGET_PAGE_SIZE as u64 {
         return;
     }
-    let first = pages.start_of(start);
-    let last = pages.start_of(end.sub(1));
-    narrow_host_page(emu, first);
-    if last != first {
-        narrow_host_page(emu, last);
-    }
-}
-
-/// With host pages larger than target pages, gives every host page holding a byte of the
-/// guest range `[from, to)` (pages that hold guest pages) the union of its guest pages'
-/// protections.
-pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
-    let pages = emu.pages;
-    if pages.size <= crate::config::TARGET_PAGE_SIZE as u64 || to <= from {
-        return;
-    }
-    let mut host_page = from & !(pages.size - 1);
-    while host_page < to {
-        narrow_host_page(emu, GuestAddr(narrow(host_page)));
-        match host_page.checked_add(pages.size) {
-            Some(next) => host_page = next,
-            None => break,
+    for page in host_pages.map(|p| GuestAddr(narrow(p))) {
+        let flags = flags_between(emu, page, page.add(emu.pages.size_abi()));
+        if flags & crate::config::PAGE_VALID != 0 {
+            let _ = emu.mprotect(page, emu.pages.size, flags & crate::config::PAGE_BITS);
         }
+    }
+}
+
+/// After guest pages of the host pages at either end of `[start, end)` went away, narrows
+/// those host pages back to the union of what is left, so the host never allows more than
+/// the page flags do. (2.3 left the wider protection.)
+pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
+    if end > start {
+        let first = emu.pages.start_of(start).wide();
+        let last = emu.pages.start_of(end.sub(1)).wide();
+        let both = [first, last];
+        narrow_host_pages(emu, both[..1 + (last != first) as usize].iter().copied());
+    }
+}
+
+/// Gives every host page holding a byte of the guest range `[from, to)` the union of its
+/// guest pages' protections.
+pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
+    narrow_host_pages(emu, pages_touching(from, to, emu.pages.size));
+}
+
+/// What the unit tests of the guest calls share: a standalone guest (the emulator side of
+/// the `standalone` module), one test at a time, since the emulator's globals are
+/// process-wide.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::io::Write;
+    use std::sync::{Mutex, MutexGuard};
+
+    use crate::config::{abi_ulong, TARGET_PAGE_SIZE};
+    use crate::emulator::Emulator;
+    use crate::guest::GuestAddr;
+    use crate::standalone::{self, Config};
+
+    /// The target page size.
+    pub const PS: abi_ulong = TARGET_PAGE_SIZE;
+    /// A place in the middle of the guest window, aligned to 64 KiB.
+    pub const BASE: GuestAddr = GuestAddr(0x0100_0000);
+
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    /// A fresh guest in a 256 MiB reserved window, with host pages of `host_page_size`
+    /// (0: the real page size). The guard serialises the tests that use a guest.
+    pub fn guest(host_page_size: u64) -> (MutexGuard<'static, ()>, Emulator) {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let config = Config {
+            host_page_size,
+            reserved_va: 1 << 28,
+            guest_base: 0,
+            mmap_min_addr: 0x10000,
+        };
+        standalone::init(&config).expect("init");
+        (serial, Emulator::current())
+    }
+
+    /// An unlinked temporary file holding `bytes`.
+    pub fn temp_file(bytes: &[u8]) -> std::fs::File {
+        let path = std::env::temp_dir().join(format!("qum-ops-{}", std::process::id()));
+        let mut f = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    /// The guest bytes `[at, at + len)`, which are mapped readable.
+    pub fn read(emu: &Emulator, at: GuestAddr, len: abi_ulong) -> Vec<u8> {
+        let p = emu.window.g2h(at).0 as *const u8;
+        // SAFETY: the test mapped the range readable; nothing else changes it meanwhile.
+        unsafe { std::slice::from_raw_parts(p, len as usize) }.to_vec()
+    }
+
+    /// The host protection (`rwx` letters) of the guest address `at`, from /proc/self/maps.
+    pub fn host_prot(emu: &Emulator, at: GuestAddr) -> String {
+        let addr = emu.window.g2h(at).0;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps.lines().find(|l| {
+            let (lo, hi) = l.split_once(' ').unwrap().0.split_once('-').unwrap();
+            let range = u64::from_str_radix(lo, 16).unwrap()..u64::from_str_radix(hi, 16).unwrap();
+            range.contains(&addr)
+        });
+        line.map_or("unmapped", |l| &l.split_whitespace().nth(1).unwrap()[..3])
+            .to_string()
     }
 }

@@ -2,16 +2,15 @@
 
 use std::os::raw::c_int;
 
-use super::{flags_between, Failure, Outcome};
+use super::{err, flags_between, Failure, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_EXEC, PAGE_VALID};
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
-use crate::host;
 use crate::lock;
 
 /// The protection bits Linux's `mprotect` accepts: R/W/X, `PROT_SEM`, and the stack-growth
 /// bits (QEMU's syscall.c passes `PROT_GROWSDOWN` through when it is not its own stack).
-const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | 0x8 /* PROT_SEM */ | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
+pub(crate) const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | 0x8 /* PROT_SEM */ | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
 
 /// Changes the protection of the guest pages `[start, start + len)`.
 ///
@@ -22,7 +21,7 @@ const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC |
 /// original, where it answered), as is a failing host `mprotect` with its own `errno`. A host page shared
 /// with other guest pages gets the union of their protections. Translated code is dropped
 /// when execute permission goes away.
-pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
+pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
@@ -43,53 +42,45 @@ pub fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
     let emu = Emulator::current();
     if !emu.window.contains(start, len as u64) {
         // -1 with errno, as the host's refusal of unmapped memory came in the original.
-        return Err(Failure::Errno(libc::ENOMEM));
+        return err(libc::ENOMEM);
     }
     // Linux walks the mappings from `start` and changes each one until it meets a hole:
     // the pages before the first unmapped page take the new protection, then the call
     // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
     // A hole at `start` changes nothing.
     let mut lost_exec = false;
-    let mut hole = None;
-    let range_end = start
-        .wide()
-        .checked_add(len as u64)
-        .ok_or(Failure::Negative(libc::ENOMEM))?;
-    for page in target_pages_touching(start.wide(), range_end) {
+    let mut end = full_end;
+    for page in target_pages_touching(start.wide(), start.wide() + len as u64) {
         let flags = emu.page_flags(GuestAddr(page as abi_ulong));
         if flags & PAGE_VALID == 0 {
-            hole = Some(GuestAddr(page as abi_ulong));
+            end = GuestAddr(page as abi_ulong);
             break;
         }
         lost_exec |= flags & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
     }
-    let (len, end) = match hole {
-        Some(h) if h == start => return Err(Failure::Errno(libc::ENOMEM)),
-        Some(h) => (h.distance_from(start), h),
-        None => (len, full_end),
-    };
-    protect_mapped(&emu, start, len, end, prot, lost_exec)?;
-    match hole {
-        Some(_) => Err(Failure::Errno(libc::ENOMEM)),
-        None => Ok(()),
+    if end != start {
+        protect_mapped(&emu, start, end, prot, lost_exec)?;
     }
+    if end != full_end {
+        return err(libc::ENOMEM);
+    }
+    Ok(())
 }
 
-/// Gives the mapped guest pages `[start, end)` (`len` bytes) the protection `prot`: the
-/// host pages, the page flags, and the translated code when execute permission goes away.
-fn protect_mapped(
+/// Gives the mapped guest pages `[start, end)` the protection `prot`: the host pages (one
+/// shared with other guest pages gets the union of their protections), the page flags, and
+/// the translated code when execute permission goes away.
+pub(crate) fn protect_mapped(
     emu: &Emulator,
     start: GuestAddr,
-    len: abi_ulong,
-    mut end: GuestAddr,
+    end: GuestAddr,
     prot: c_int,
     lost_exec: bool,
 ) -> Outcome<()> {
-    let pages = emu.pages;
-    let win = emu.window;
+    let (pages, range_end) = (emu.pages, end);
+    let mut end = end;
     let mut host_start = pages.start_of(start);
     let mut host_end = pages.align_guest(end);
-
     if start > host_start {
         // The host page containing `start` keeps the protections of the guest pages below.
         let mut prot1 = prot | flags_between(emu, host_start, start);
@@ -97,31 +88,70 @@ fn protect_mapped(
             prot1 |= flags_between(emu, end, host_end);
             end = host_end;
         }
-        // SAFETY: a host page holding guest pages of the range: guest memory.
-        unsafe { host::mprotect(win.g2h(host_start), pages.size, prot1 & PAGE_BITS) }?;
+        emu.mprotect(host_start, pages.size, prot1 & PAGE_BITS)?;
         host_start = host_start.add(pages.size_abi());
     }
     if end < host_end {
         // Likewise the host page containing the end.
         let prot1 = prot | flags_between(emu, end, host_end);
-        let last = win.g2h_wide(host_end.wide().wrapping_sub(pages.size));
-        // SAFETY: a host page holding guest pages of the range: guest memory.
-        unsafe { host::mprotect(last, pages.size, prot1 & PAGE_BITS) }?;
         host_end = host_end.sub(pages.size_abi());
+        emu.mprotect(host_end, pages.size, prot1 & PAGE_BITS)?;
     }
     if host_start < host_end {
-        // SAFETY: whole host pages of the guest range (inside the window).
-        unsafe {
-            host::mprotect(
-                win.g2h(host_start),
-                host_end.distance_from(host_start) as u64,
-                prot,
-            )
-        }?;
+        emu.mprotect(host_start, host_end.distance_from(host_start), prot)?;
     }
-    emu.set_page_flags(start, start.add(len), prot | PAGE_VALID);
+    emu.set_page_flags(start, range_end, prot | PAGE_VALID);
     if lost_exec {
-        emu.invalidate_translations(start, start.add(len));
+        emu.invalidate_translations(start, range_end);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE, PS};
+
+    #[test]
+    fn mprotect_changes_the_pages_before_a_hole_then_fails() {
+        let (_guest, emu) = testing::guest(0);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        let r = mprotect(BASE, 3 * PS, libc::PROT_READ);
+        assert_eq!(r, Err(Failure::Errno(libc::ENOMEM)));
+        assert_eq!(emu.page_flags(BASE), PAGE_VALID | libc::PROT_READ);
+        assert_eq!(emu.page_flags(BASE.add(PS)), PAGE_VALID | libc::PROT_READ);
+        assert_eq!(emu.page_flags(BASE.add(2 * PS)), 0);
+        assert_eq!(testing::host_prot(&emu, BASE.add(PS)), "r--");
+        // A hole at the start changes nothing.
+        let r = mprotect(BASE.add(2 * PS), PS, rw);
+        assert_eq!(r, Err(Failure::Errno(libc::ENOMEM)));
+        assert_eq!(testing::host_prot(&emu, BASE.add(2 * PS)), "---");
+        // Unknown bits and a misaligned start are literal negative errnos.
+        assert_eq!(
+            mprotect(BASE, PS, 0x100),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(
+            mprotect(BASE.add(1), PS, 0),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(mprotect(BASE, PS, rw), Ok(()));
+        assert_eq!(testing::host_prot(&emu, BASE), "rw-");
+    }
+
+    #[test]
+    fn a_shared_host_page_keeps_the_union_of_its_guest_pages() {
+        let (_guest, emu) = testing::guest(65536);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        assert_eq!(mprotect(BASE.add(PS), PS, libc::PROT_NONE), Ok(()));
+        assert_eq!(emu.page_flags(BASE.add(PS)), PAGE_VALID);
+        assert_eq!(testing::host_prot(&emu, BASE.add(PS)), "rw-");
+        assert_eq!(mprotect(BASE, PS, libc::PROT_READ), Ok(()));
+        assert_eq!(testing::host_prot(&emu, BASE), "r--");
+    }
 }

@@ -2,11 +2,10 @@
 
 use std::os::raw::c_int;
 
-use super::{Failure, Outcome};
+use super::{err, Failure, Outcome};
 use crate::config::{abi_ulong, PAGE_VALID};
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
-use crate::host;
 use crate::lock;
 
 /// Flushes `[start, start + len)` (from the start of its host page) with the host `msync`.
@@ -17,14 +16,14 @@ use crate::lock;
 /// or holds unmapped pages -1 with `errno` ENOMEM (where the host refused them in the
 /// original), as is a failing host `msync` with its own `errno`.
 /// Unlike the original it takes the mmap lock, to read the page flags.
-pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
+pub(crate) fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
     // Bad flags: -1 with errno, as the host's refusal came in the original.
     let known = libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE;
     if flags & !known != 0 || (flags & libc::MS_ASYNC != 0 && flags & libc::MS_SYNC != 0) {
-        return Err(Failure::Errno(libc::EINVAL));
+        return err(libc::EINVAL);
     }
     if len == 0 {
         return Ok(());
@@ -43,22 +42,45 @@ pub fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     if !emu.window.contains(start, len as u64) {
-        return Err(Failure::Errno(libc::ENOMEM));
+        return err(libc::ENOMEM);
     }
     let unmapped = target_pages_touching(start.wide(), end.wide())
         .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID == 0);
     if unmapped {
         // As the host's own refusal came in the original: -1 with errno.
-        return Err(Failure::Errno(libc::ENOMEM));
+        return err(libc::ENOMEM);
     }
     let host_start = emu.pages.start_of(start);
-    // SAFETY: guest memory inside the window (checked above).
-    unsafe {
-        host::msync(
-            emu.window.g2h(host_start),
-            end.distance_from(host_start) as u64,
-            flags,
-        )
-    }?;
-    Ok(())
+    Ok(emu.msync(host_start, end.distance_from(host_start), flags)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE, PS};
+
+    #[test]
+    fn msync_needs_every_page_mapped() {
+        let (_guest, _emu) = testing::guest(0);
+        let anon = libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        assert_eq!(
+            mmap(BASE, 2 * PS, Request::new(libc::PROT_READ, anon, -1, 0)),
+            Ok(BASE)
+        );
+        assert_eq!(msync(BASE, 2 * PS, libc::MS_SYNC), Ok(()));
+        assert_eq!(
+            msync(BASE, 3 * PS, libc::MS_SYNC),
+            Err(Failure::Errno(libc::ENOMEM))
+        );
+        assert_eq!(
+            msync(BASE, PS, libc::MS_SYNC | libc::MS_ASYNC),
+            err(libc::EINVAL)
+        );
+        assert_eq!(
+            msync(BASE.add(1), PS, 0),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(msync(BASE, 0, 0), Ok(()));
+    }
 }

@@ -4,7 +4,7 @@ use super::{releasable_host_range, tighten_edge_host_pages, Failure, Outcome};
 use crate::config::abi_ulong;
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, GuestAddr};
-use crate::host;
+use crate::host::Errno;
 use crate::lock;
 
 /// Unmaps the guest pages `[start, start + len)`.
@@ -13,7 +13,7 @@ use crate::lock;
 /// `-EINVAL` (returned as the value, like the original's early checks; Linux gives EINVAL
 /// too). Host pages still holding other guest pages stay mapped. Under `reserved_va` the
 /// released host pages go back to the `PROT_NONE` reservation instead of to the host.
-pub fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
+pub(crate) fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     if !start.is_target_page_aligned() {
         return Err(Failure::Negative(libc::EINVAL));
     }
@@ -41,48 +41,29 @@ pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outco
 }
 
 /// The host side of [`release`]: the host pages of `[start, start + len)` that hold no
-/// other guest page go back to the reservation under `reserved_va`, to the host otherwise.
+/// other guest page go back to the reservation under `reserved_va`, to the host otherwise
+/// (`munmap`, asked again after a refusal: a munmap that splits a mapping may need memory,
+/// and a placeholder must not be left behind as a leak).
 ///
 /// On failure nothing was released and the caller must leave the page flags as they are:
 /// the guest then sees its munmap fail (Linux's munmap can fail with ENOMEM too) with the
 /// memory still mapped, which is consistent, where releasing the flags over memory that
 /// stayed mapped, or leaving a hole in the reservation, would not be.
-pub(crate) fn release_host(
-    emu: &Emulator,
-    start: GuestAddr,
-    len: abi_ulong,
-) -> Result<(), host::Errno> {
+pub(crate) fn release_host(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Result<(), Errno> {
     let (real_start, real_end) = releasable_host_range(emu, start, start.add(len));
-    if real_start < real_end {
-        let size = real_end.distance_from(real_start);
-        if emu.reserved_va() != 0 {
-            replace_with_reservation(emu, real_start.wide(), real_end.wide())?;
-        } else {
-            unmap_host(emu, real_start, size as u64)?;
-        }
+    if real_start >= real_end {
+        Ok(())
+    } else if emu.reserved_va() != 0 {
+        replace_with_reservation(emu, real_start, real_end.distance_from(real_start) as u64)
+    } else {
+        retried(|| emu.munmap(real_start, real_end.distance_from(real_start)))
     }
-    Ok(())
-}
-
-/// `munmap`, asked again after a refusal (a transient shortage: a munmap that splits a
-/// mapping may need memory), so that a placeholder is not left behind as a leak.
-fn unmap_host(emu: &Emulator, start: GuestAddr, len: u64) -> Result<(), host::Errno> {
-    let at = emu.window.g2h(start);
-    // SAFETY: a guest range through the window: guest memory.
-    retried(|| unsafe { host::munmap(at, len) })
 }
 
 /// `call`, made up to [`RESERVE_ATTEMPTS`] times until the host accepts it: the last
 /// result.
-fn retried<T>(mut call: impl FnMut() -> Result<T, host::Errno>) -> Result<T, host::Errno> {
-    let mut result = call();
-    for _ in 1..RESERVE_ATTEMPTS {
-        if result.is_ok() {
-            break;
-        }
-        result = call();
-    }
-    result
+fn retried<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    (1..RESERVE_ATTEMPTS).fold(call(), |result, _| result.or_else(|_| call()))
 }
 
 /// Gives `[start, start + size)` back to the `PROT_NONE` reservation of the guest space,
@@ -90,8 +71,9 @@ fn retried<T>(mut call: impl FnMut() -> Result<T, host::Errno>) -> Result<T, hos
 /// (this runs on failure paths, as in the original), but never leave a hole.
 pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
     let (real_start, real_end) = releasable_host_range(emu, start, start.add(size));
-    if real_start != real_end {
-        let _ = replace_with_reservation(emu, real_start.wide(), real_end.wide());
+    if real_start < real_end {
+        let _ =
+            replace_with_reservation(emu, real_start, real_end.distance_from(real_start) as u64);
     }
 }
 
@@ -99,7 +81,7 @@ pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
 /// `PROT_NONE` `MAP_NORESERVE` mapping is a transient shortage (ENOMEM, EAGAIN, EINTR).
 const RESERVE_ATTEMPTS: usize = 3;
 
-/// Puts the `PROT_NONE` reservation over the guest range `[from, to)` (whole real host
+/// Puts the `PROT_NONE` reservation over the guest range `[at, at + len)` (whole real host
 /// pages) with `mmap(MAP_FIXED)`, asking again after a refusal.
 ///
 /// This is the only way to fill a range the host has already vacated (after a host
@@ -107,28 +89,15 @@ const RESERVE_ATTEMPTS: usize = 3;
 /// must not stay, since the emulator's own allocations (`mmap(NULL)`) could land in it
 /// and later be replaced by a guest mapping. The range is never unmapped instead (2.3's
 /// fallback), for the same reason.
-pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) -> Result<(), host::Errno> {
-    if from >= to {
+pub(crate) fn reserve_exactly(emu: &Emulator, at: GuestAddr, len: u64) -> Result<(), Errno> {
+    if len == 0 {
         return Ok(());
     }
-    let at = emu.window.g2h_wide(from);
-    retried(|| {
-        // SAFETY: a guest range through the window: guest memory.
-        unsafe {
-            host::mmap(
-                at,
-                to - from,
-                libc::PROT_NONE,
-                libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        }
-    })
-    .map(|_| ())
+    let flags = libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE;
+    retried(|| emu.mmap(at, len, libc::PROT_NONE, flags, -1, 0)).map(drop)
 }
 
-/// Releases the still mapped guest range `[from, to)` (whole real host pages) to the
+/// Releases the still mapped guest range `[at, at + len)` (whole real host pages) to the
 /// reservation: [`reserve_exactly`], or, when the host keeps refusing a new mapping there,
 /// the mapping that is there made inaccessible (`PROT_NONE`) and emptied
 /// (`MADV_DONTNEED`: private pages dropped, fresh ones read as zero). Either way no hole
@@ -137,20 +106,47 @@ pub(crate) fn reserve_exactly(emu: &Emulator, from: u64, to: u64) -> Result<(), 
 /// `mprotect` changes nothing), and the caller reports the failure.
 pub(crate) fn replace_with_reservation(
     emu: &Emulator,
-    from: u64,
-    to: u64,
-) -> Result<(), host::Errno> {
-    let err = match reserve_exactly(emu, from, to) {
+    at: GuestAddr,
+    len: u64,
+) -> Result<(), Errno> {
+    let err = match reserve_exactly(emu, at, len) {
         Ok(()) => return Ok(()),
         Err(e) => e,
     };
-    let at = emu.window.g2h_wide(from);
-    // SAFETY: a guest range through the window: guest memory.
-    if unsafe { host::mprotect(at, to - from, libc::PROT_NONE) }.is_err() {
-        return Err(err);
-    }
-    // Best effort: inaccessible already; this only gives the memory back.
-    // SAFETY: the same range, inaccessible now; its contents are discarded on purpose.
-    let _ = unsafe { host::madvise(at, to - from, libc::MADV_DONTNEED) };
+    emu.mprotect(at, len, libc::PROT_NONE).map_err(|_| err)?;
+    // Best effort: inaccessible already; this only gives the memory back (its contents are
+    // discarded on purpose).
+    let _ = emu.madvise(at, len, libc::MADV_DONTNEED);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::{mmap, Request};
+    use crate::ops::testing::{self, BASE, PS};
+
+    #[test]
+    fn a_host_page_goes_back_to_the_reservation_with_its_last_guest_page() {
+        let (_guest, emu) = testing::guest(65536);
+        let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
+        emu.zero(BASE, 2 * PS as u64);
+        let p = emu.window.g2h(BASE).0 as *mut u8;
+        // SAFETY: the guest page mapped writable just above.
+        unsafe { *p = 7 };
+        assert_eq!(munmap(BASE.add(PS), PS), Ok(()));
+        assert_eq!(emu.page_flags(BASE.add(PS)), 0);
+        // The host page still holds the first guest page, contents and all.
+        assert_eq!(testing::read(&emu, BASE, 1), [7]);
+        assert_eq!(testing::host_prot(&emu, BASE), "rw-");
+        assert_eq!(munmap(BASE, PS), Ok(()));
+        assert_eq!(testing::host_prot(&emu, BASE), "---");
+        assert_eq!(
+            munmap(BASE.add(1), PS),
+            Err(Failure::Negative(libc::EINVAL))
+        );
+        assert_eq!(munmap(BASE, 0), Err(Failure::Negative(libc::EINVAL)));
+    }
 }
