@@ -23,7 +23,7 @@ use std::os::raw::c_int;
 
 use super::find::{find_vma, window_ok};
 use super::protect::{protect_mapped, VALID_PROT};
-use super::{err, flags_between, unmap, Failure, Outcome};
+use super::{ensure, err, flags_between, unmap, Failure, Outcome};
 use crate::config::{
     abi_ulong, PAGE_BITS, PAGE_VALID, TARGET_PAGE_OFFSET_MASK, TARGET_PAGE_SIZE, TASK_UNMAPPED_BASE,
 };
@@ -32,8 +32,8 @@ use crate::guest::{narrow, target_page_align, GuestAddr};
 use crate::host;
 use crate::lock;
 use crate::state::{next_start, set_next_start};
-use libc::{MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED};
-use libc::{MAP_SHARED_VALIDATE, MAP_TYPE, PROT_WRITE};
+use libc::{EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, MAP_SHARED_VALIDATE, MAP_TYPE, PROT_WRITE};
+use libc::{EOVERFLOW, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED};
 
 /// The flags Linux accepts with `MAP_SHARED_VALIDATE` on an ordinary file (its
 /// `LEGACY_MAP_MASK`); anything else is EOPNOTSUPP.
@@ -119,54 +119,40 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
     // The checks, in the order of Linux's own (the arch's mmap, ksys_mmap_pgoff, do_mmap,
     // __get_unmapped_area), so that a call failing several of them gets Linux's errno. All
     // of them come before anything changes.
-    if offset & TARGET_PAGE_OFFSET_MASK != 0 {
-        return err(libc::EINVAL);
-    }
+    ensure(offset & TARGET_PAGE_OFFSET_MASK == 0, EINVAL)?;
     let anonymous = req.anonymous();
     if !anonymous {
         // The descriptor is looked up first (EBADF before any length or flag check).
         host::check_descriptor(fd)?;
     }
-    if len == 0 {
-        return err(libc::EINVAL);
-    }
+    ensure(len != 0, EINVAL)?;
     let len = target_page_align(len);
-    if len == 0 || !win.contains(GuestAddr(0), len as u64) {
-        // The length wrapped when aligned, or exceeds the guest space.
-        return err(libc::ENOMEM);
-    }
+    // The length wrapped when aligned, or exceeds the guest space.
+    ensure(len != 0 && win.contains(GuestAddr(0), len as u64), ENOMEM)?;
     let end = start.add(len);
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     let fixed = flags & MAP_FIXED != 0 || noreplace;
     if fixed {
         // The range first, then the alignment of its start.
-        if !win.contains(start, len as u64) {
-            return err(libc::ENOMEM);
-        } else if !start.is_target_page_aligned() {
-            return err(libc::EINVAL);
-        } else if noreplace && flags_between(&emu, start, end) != 0 {
-            return err(libc::EEXIST);
-        }
+        ensure(win.contains(start, len as u64), ENOMEM)?;
+        ensure(start.is_target_page_aligned(), EINVAL)?;
+        ensure(!noreplace || flags_between(&emu, start, end) == 0, EEXIST)?;
     }
     if !anonymous {
         // The end of the file range must be a file position (on a 64-bit ABI the offset
         // can be near 2^64; a 32-bit one cannot reach the limit).
         let overflow = Failure::Errno(libc::EOVERFLOW);
         let end = (offset as u64).checked_add(len as u64).ok_or(overflow)?;
-        if end > i64::MAX as u64 && end > host::mmap_end_limit(fd)? {
-            return err(libc::EOVERFLOW);
-        }
+        let fits = end <= i64::MAX as u64 || end <= host::mmap_end_limit(fd)?;
+        ensure(fits, EOVERFLOW)?;
     }
     // The mapping type (the host would check it, but not for a mapping made of fragments
     // only), then the descriptor's access mode.
-    match flags & MAP_TYPE {
-        MAP_PRIVATE | MAP_SHARED => {}
-        MAP_SHARED_VALIDATE if !anonymous && flags & !SHARED_VALIDATE_KNOWN != 0 => {
-            return err(libc::EOPNOTSUPP)
-        }
-        MAP_SHARED_VALIDATE if !anonymous => {}
-        _ => return err(libc::EINVAL),
-    }
+    let sharing = flags & MAP_TYPE;
+    let validate = sharing == MAP_SHARED_VALIDATE && !anonymous;
+    ensure(!validate || flags & !SHARED_VALIDATE_KNOWN == 0, EOPNOTSUPP)?;
+    let known = validate || sharing == MAP_PRIVATE || sharing == MAP_SHARED;
+    ensure(known, EINVAL)?;
     if fixed && !anonymous {
         // A fixed map may change the old mappings before the host sees the file (fragments,
         // the read fallback): check the access now. A non-fixed map leaves it to the host.
@@ -212,7 +198,7 @@ fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> 
         .map(|l| l & pages.mask)
         .filter(|&h| emu.window.contains(GuestAddr(0), h));
     let (Some(file_len), Some(host_len)) = (file_len, host_len) else {
-        return err(libc::ENOMEM);
+        return err(ENOMEM);
     };
     let host_len = narrow(host_len);
     // The placeholder: anonymous memory over the whole host range. Without a reservation,
@@ -222,7 +208,7 @@ fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> 
     let direct = place_directly(emu, real_hint, host_len, req);
     let start = direct.unwrap_or_else(|| find_vma(emu, real_hint, host_len));
     if start == GuestAddr::INVALID {
-        return err(libc::ENOMEM);
+        return err(ENOMEM);
     }
     let mut mapped = Ok(());
     if direct.is_none() {
@@ -292,38 +278,33 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     // map it refuses changes nothing; without fragments the middle is the first change and
     // the host validates it before changing anything.
     let head = start > real_start;
-    let tail = end < real_end;
+    // A mapping inside one host page is its head fragment only.
+    let single = head && pages.is_single_page(real_start, real_end);
+    let tail = end < real_end && !single;
     let read_in = pages.offset_in(req.offset) != pages.offset_in(start.raw());
     if !anonymous && (head || tail || read_in) {
         host::try_map_file(req.fd, req.prot, req.offset as u64, pages.real_size)?;
         // A shared writable mapping read by hand could not be kept in sync with the file:
         // refuse before anything is mapped. (A read-only one becomes a private copy.)
         if req.shared_writable_file() {
-            return err(libc::EINVAL);
+            return err(EINVAL);
         }
     }
     if !anonymous && read_in {
         return map_by_reading(emu, start, len, req);
     }
-    if head && pages.is_single_page(real_start, real_end) {
-        // The whole mapping lies inside one host page.
-        let mapped = map_fragment(emu, real_start, start, end, req, req.pos(0));
-        if mapped.is_err() && mapped != err(libc::EEXIST) {
-            discard(emu, start, len);
-        }
-        return mapped;
-    }
     let hs = pages.size_abi();
     let mid_start = if head { real_start.add(hs) } else { real_start };
     let mid_end = if tail { real_end.sub(hs) } else { real_end };
+    let mid_len = mid_end.distance_from(mid_start);
     if mid_start < mid_end {
         let pos = req.pos(mid_start.distance_from(start));
-        let len = mid_end.distance_from(mid_start);
-        emu.mmap(mid_start, len, req.prot, req.flags, req.fd, pos)?;
+        emu.mmap(mid_start, mid_len, req.prot, req.flags, req.fd, pos)?;
     }
     let fragments = (|| {
         if head {
-            map_fragment(emu, real_start, start, mid_start, req, req.pos(0))?;
+            let head_end = if single { end } else { mid_start };
+            map_fragment(emu, real_start, start, head_end, req, req.pos(0))?;
         }
         if tail {
             // The host page holding the end: the mapping's part of it is [mid_end, end).
@@ -337,10 +318,8 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     match fragments {
         // A fresh host page the host refused with MAP_FIXED_NOREPLACE (foreign memory
         // there): the fragments changed nothing; only a middle mapped first is undone.
-        Err(Failure::Errno(libc::EEXIST)) if mid_start < mid_end => {
-            discard(emu, mid_start, mid_end.distance_from(mid_start))
-        }
-        Err(Failure::Errno(libc::EEXIST)) | Ok(()) => {}
+        Err(Failure::Errno(EEXIST)) if mid_start < mid_end => discard(emu, mid_start, mid_len),
+        Err(Failure::Errno(EEXIST)) | Ok(()) => {}
         Err(_) => discard(emu, start, len),
     }
     fragments
@@ -364,7 +343,7 @@ fn map_by_reading(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request
             // What `target_mprotect` refuses (the original gave the mapping its final
             // protection through it).
             p if p & PROT_WRITE != 0 => Ok(()),
-            p if p & !VALID_PROT != 0 => err(libc::EINVAL),
+            p if p & !VALID_PROT != 0 => err(EINVAL),
             p => protect_mapped(emu, start, start.add(len), p & PAGE_BITS, false),
         });
     if filled.is_err() {
@@ -389,7 +368,7 @@ fn map_fragment(
     let real_end = real_start.add(pages.size_abi());
     // A shared writable file fragment could not be kept in sync with the file.
     if req.shared_writable_file() {
-        return err(libc::EINVAL);
+        return err(EINVAL);
     }
     // The protection of the other guest pages of this host page (one lookup per target
     // page: `start` and `end` are target-page aligned).
@@ -549,7 +528,7 @@ mod tests {
         let flags = libc::MAP_PRIVATE | MAP_FIXED;
         let req = Request::new(libc::PROT_READ | 0x100, flags, file.as_raw_fd(), 0);
         let r = mmap(start, PS, req);
-        assert_eq!(r, err(libc::EINVAL));
+        assert_eq!(r, err(EINVAL));
         assert_eq!(emu.page_flags(start), 0);
         assert_eq!(testing::host_prot(&emu, start), "---");
     }

@@ -18,6 +18,16 @@ pub(crate) fn err<T>(e: c_int) -> Outcome<T> {
     Err(Failure::Errno(e))
 }
 
+/// Fails, as [`err`], unless `ok`.
+pub(crate) fn ensure(ok: bool, e: c_int) -> Outcome<()> {
+    ok.then_some(()).ok_or(Failure::Errno(e))
+}
+
+/// Fails with the literal negative errno `-e` unless `ok`.
+pub(crate) fn ensure_neg(ok: bool, e: c_int) -> Outcome<()> {
+    ok.then_some(()).ok_or(Failure::Negative(e))
+}
+
 /// How a guest call failed, in the original's two conventions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Failure {

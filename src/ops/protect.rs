@@ -2,7 +2,7 @@
 
 use std::os::raw::c_int;
 
-use super::{err, flags_between, Failure, Outcome};
+use super::{ensure, ensure_neg, flags_between, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_EXEC, PAGE_VALID};
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
@@ -22,28 +22,20 @@ pub(crate) const VALID_PROT: c_int = libc::PROT_READ | libc::PROT_WRITE | libc::
 /// with other guest pages gets the union of their protections. Translated code is dropped
 /// when execute permission goes away.
 pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome<()> {
-    if !start.is_target_page_aligned() {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
+    ensure_neg(start.is_target_page_aligned(), libc::EINVAL)?;
     if len == 0 {
         return Ok(());
     }
     let len = target_page_align(len);
     let full_end = start.add(len);
-    if len == 0 || full_end < start {
-        return Err(Failure::Negative(libc::ENOMEM));
-    }
-    if prot & !VALID_PROT != 0 {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
+    ensure_neg(len != 0 && full_end >= start, libc::ENOMEM)?;
+    ensure_neg(prot & !VALID_PROT == 0, libc::EINVAL)?;
     let prot = prot & PAGE_BITS;
 
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    if !emu.window.contains(start, len as u64) {
-        // -1 with errno, as the host's refusal of unmapped memory came in the original.
-        return err(libc::ENOMEM);
-    }
+    // -1 with errno, as the host's refusal of unmapped memory came in the original.
+    ensure(emu.window.contains(start, len as u64), libc::ENOMEM)?;
     // Linux walks the mappings from `start` and changes each one until it meets a hole:
     // the pages before the first unmapped page take the new protection, then the call
     // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
@@ -61,10 +53,7 @@ pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome
     if end != start {
         protect_mapped(&emu, start, end, prot, lost_exec)?;
     }
-    if end != full_end {
-        return err(libc::ENOMEM);
-    }
-    Ok(())
+    ensure(end == full_end, libc::ENOMEM)
 }
 
 /// Gives the mapped guest pages `[start, end)` the protection `prot`: the host pages (one
@@ -112,6 +101,7 @@ mod tests {
     use super::*;
     use crate::ops::map::{mmap, Request};
     use crate::ops::testing::{self, BASE, PS};
+    use crate::ops::Failure;
 
     #[test]
     fn mprotect_changes_the_pages_before_a_hole_then_fails() {

@@ -12,7 +12,8 @@ use std::os::raw::{c_int, c_ulong};
 
 use super::find::search;
 use super::unmap::{release_host, replace_with_reservation, reserve_exactly};
-use super::{err, flags_between, set_union_protection, tighten_edge_host_pages, Outcome};
+use super::Failure::Errno;
+use super::{ensure, flags_between, set_union_protection, tighten_edge_host_pages, Outcome};
 use crate::config::{
     abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, PAGE_WRITE_ORG, TARGET_PAGE_SIZE,
 };
@@ -41,20 +42,15 @@ pub(crate) fn mremap(
     flags: c_ulong,
     new_addr: GuestAddr,
 ) -> Outcome<GuestAddr> {
-    let may_move = flags & MAYMOVE != 0;
-    let fixed = flags & FIXED != 0;
-    let dont_unmap = flags & DONTUNMAP != 0;
-    if flags & !(MAYMOVE | FIXED | DONTUNMAP) != 0
-        || (fixed && !may_move)
-        || (dont_unmap && (!may_move || old_size != new_size))
-        || !old_addr.is_target_page_aligned()
-    {
-        return err(libc::EINVAL);
-    }
-    let (old_len, new_len) = match (pages_len(old_size), pages_len(new_size)) {
-        (Some(old), Some(new)) if new != 0 && (old != 0 || may_move) => (old, new),
-        _ => return err(libc::EINVAL),
-    };
+    let has = |flag: c_ulong| flags & flag != 0;
+    let (may_move, fixed, dont_unmap) = (has(MAYMOVE), has(FIXED), has(DONTUNMAP));
+    let bad_flags = flags & !(MAYMOVE | FIXED | DONTUNMAP) != 0 || (fixed && !may_move);
+    let bad_dont_unmap = dont_unmap && (!may_move || old_size != new_size);
+    let aligned = old_addr.is_target_page_aligned();
+    ensure(!bad_flags && !bad_dont_unmap && aligned, libc::EINVAL)?;
+    let lens = pages_len(old_size).zip(pages_len(new_size));
+    let lens = lens.filter(|&(old, new)| new != 0 && (old != 0 || may_move));
+    let (old_len, new_len) = lens.ok_or(Errno(libc::EINVAL))?;
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     let win = emu.window;
@@ -63,14 +59,11 @@ pub(crate) fn mremap(
         // In 128 bits: neither end may wrap, whatever the inputs.
         let (old_lo, new_lo) = (old_addr.wide() as u128, new_addr.wide() as u128);
         let overlap = new_lo < old_lo + old_len as u128 && old_lo < new_lo + new_len as u128;
-        if !new_addr.is_target_page_aligned() || !win.contains(new_addr, new_len) || overlap {
-            return err(libc::EINVAL);
-        }
+        let fits = new_addr.is_target_page_aligned() && win.contains(new_addr, new_len);
+        ensure(fits && !overlap, libc::EINVAL)?;
     }
     // The old range must be guest memory, and mapped.
-    if !win.contains(old_addr, old_len) {
-        return err(libc::EFAULT);
-    }
+    ensure(win.contains(old_addr, old_len), libc::EFAULT)?;
     // From here any end at most `old_addr + old_len` fits the guest space.
     let at = |off: u64| old_addr.add(off as abi_ulong);
     let old_end = at(old_len);
@@ -82,42 +75,38 @@ pub(crate) fn mremap(
     // growing needs the whole old range to be one mapping; a move needs the part that
     // moves (a shrinking move drops the rest first). The same walk records the protections
     // of those pages, which the page flags of the new range take (`move_page_flags`): each
-    // page is looked up once.
-    let checked = match () {
-        _ if new_len > old_len => old_len,
-        _ if moving => new_len,
-        _ => 0,
+    // page is looked up once. (Growing: `old_len`; moving: `new_len`; otherwise none.)
+    let checked = if new_len > old_len || moving {
+        old_len.min(new_len)
+    } else {
+        0
     };
-    let Some(runs) = protection_runs(&emu, old_addr, checked) else {
-        return err(libc::EFAULT);
-    };
+    let runs = protection_runs(&emu, old_addr, checked).ok_or(Errno(libc::EFAULT))?;
     // The host is given whole target pages (`old_len`, `new_len`): with target pages larger
     // than the real ones (8 KiB guests on 4 KiB hosts) Linux aligns both sizes to its page,
     // so a size inside the last target page neither drops nor leaves behind the rest of it.
-    let moved = if fixed {
+    let landed = if fixed {
         emu.mremap_to(old_addr, old_len, new_len, flags, new_addr)?
     } else if moving {
         // A failed move changes nothing, the search's hint included.
-        let Some(found) = search(&emu, GuestAddr(0), new_len as abi_ulong) else {
-            return err(libc::ENOMEM);
-        };
-        let target = found.addr;
-        let moved = emu.mremap_to(old_addr, old_len, new_len, flags | FIXED, target);
+        let found = search(&emu, GuestAddr(0), new_len as abi_ulong).ok_or(Errno(libc::ENOMEM))?;
+        let moved = emu.mremap_to(old_addr, old_len, new_len, flags | FIXED, found.addr);
         if moved.is_err() && emu.reserved_va() == 0 {
             // The old mapping is untouched; drop the search's host reservation.
-            let _ = emu.munmap(target, emu.pages.align(new_len));
+            let _ = emu.munmap(found.addr, emu.pages.align(new_len));
         }
         moved.inspect(|_| found.commit())?
     } else {
         resize_in_place(&emu, old_addr, old_len, new_len, flags)?
     };
-    let new_addr = win.h2g(moved);
+    let new_addr = win.h2g(landed);
+    let moved = new_addr != old_addr;
 
     // What the host released: the whole old range after a move (unless asked not to), the
     // tail after a shrink in place (whole target pages, so whole real host pages).
     let freed = match () {
-        _ if new_addr != old_addr && !dont_unmap => Some((old_addr, old_len)),
-        _ if new_addr == old_addr && new_len < old_len => Some((at(new_len), old_len - new_len)),
+        _ if moved && !dont_unmap => Some((old_addr, old_len)),
+        _ if !moved && new_len < old_len => Some((at(new_len), old_len - new_len)),
         _ => None,
     }
     .filter(|&(_, len)| len != 0);
@@ -138,7 +127,7 @@ pub(crate) fn mremap(
     // has happened, is still reported.
     let big_host_pages = emu.pages.size > emu.pages.real_size;
     let reserved = emu.reserved_va() != 0;
-    let filled = new_addr == old_addr && reserved;
+    let filled = !moved && reserved;
     if let Some((lo, len)) = freed.filter(|_| !filled && (reserved || big_host_pages)) {
         let _ = reserve_exactly(&emu, lo, len);
     }
@@ -158,11 +147,9 @@ pub(crate) fn mremap(
     // they now lie in gets the union of its guest pages, as every fragment has (also a
     // middle one: a move that shifts the range within host pages mixes real pages of two
     // old host pages).
-    if new_addr != old_addr {
-        set_union_protection(&emu, new_addr.wide(), new_addr.wide() + new_len);
-    } else if new_len > old_len {
-        set_union_protection(&emu, old_end.wide(), old_addr.wide() + new_len);
-    }
+    // (Resized in place, only a growth has such pages: `[old_end, new end)`, empty otherwise.)
+    let arrived = if moved { new_addr } else { old_end };
+    set_union_protection(&emu, arrived.wide(), new_addr.wide() + new_len);
     if old_len != 0 {
         // Also with MREMAP_DONTUNMAP: the contents moved away (the old range reads zero).
         emu.invalidate_translations(old_addr, old_end);
@@ -186,42 +173,7 @@ fn resize_in_place(
 ) -> Outcome<HostAddr> {
     let (win, pages) = (emu.window, emu.pages);
     let reserved = emu.reserved_va() != 0;
-    let real = pages.real_size;
-    let mut tail = None;
-    if old_len < new_len {
-        if !win.contains(old_addr, new_len) {
-            return err(libc::ENOMEM);
-        }
-        // Inside the guest space, so neither end wraps.
-        let (from, to) = (old_addr.wide() + old_len, old_addr.wide() + new_len);
-        // Where the library itself holds the host memory of the tail, the page flags decide
-        // whether it is free, and that memory is lifted for the host to grow into (and put
-        // back if it cannot): under `reserved_va` the whole tail (the reservation); with
-        // host pages larger than the real ones, the rest of the host page holding the old
-        // end (the fragment model keeps a host page with guest pages mapped whole). No
-        // emulator callback runs between the unmap and the host's mremap.
-        // (Host pages larger than target pages: where a host page can hold the freed tail
-        // of a guest mapping. With 8 KiB target pages on 4 KiB hosts the host page is the
-        // target page and the host decides, as on Linux.)
-        if reserved || pages.size > TARGET_PAGE_SIZE as u64 {
-            // One lookup per page (2.3 made one per byte).
-            if target_pages_touching(from, to).any(|p| emu.page_flags(GuestAddr(narrow(p))) != 0) {
-                return err(libc::ENOMEM);
-            }
-            let lo = from.next_multiple_of(real);
-            let cap = if reserved {
-                u64::MAX
-            } else {
-                pages.align(from)
-            };
-            let hi = to.next_multiple_of(real).min(cap);
-            if lo < hi {
-                // The free tail inside the guest window (no page flags: checked above).
-                let _ = emu.munmap(GuestAddr(narrow(lo)), hi - lo);
-                tail = Some((lo, hi));
-            }
-        }
-    }
+    let remap = |len: u64| emu.mremap(old_addr, old_len, len, flags as c_int);
     if new_len == old_len {
         // Linux: nothing to do once the mapping at `old_addr` is found.
         return Ok(win.g2h(old_addr));
@@ -231,28 +183,55 @@ fn resize_in_place(
         // guest sees the failure (Linux's shrink can fail with ENOMEM too).
         replace_with_reservation(emu, old_addr.add(new_len as abi_ulong), old_len - new_len)?;
         return Ok(win.g2h(old_addr));
+    } else if new_len < old_len {
+        return Ok(remap(new_len)?);
     }
-    let end = old_addr.wide() + new_len;
-    let host_end = pages.align(end);
-    if new_len > old_len
-        && !reserved
-        && pages.size > real
-        && host_end > end
+    ensure(win.contains(old_addr, new_len), libc::ENOMEM)?;
+    // Inside the guest space, so neither end wraps.
+    let (from, to) = (old_addr.wide() + old_len, old_addr.wide() + new_len);
+    // Where the library itself holds the host memory of the tail, the page flags decide
+    // whether it is free, and that memory is lifted for the host to grow into (and put
+    // back if it cannot): under `reserved_va` the whole tail (the reservation); with
+    // host pages larger than the real ones, the rest of the host page holding the old
+    // end (the fragment model keeps a host page with guest pages mapped whole). No
+    // emulator callback runs between the unmap and the host's mremap.
+    // (Host pages larger than target pages: where a host page can hold the freed tail
+    // of a guest mapping. With 8 KiB target pages on 4 KiB hosts the host page is the
+    // target page and the host decides, as on Linux.)
+    let mut tail = None;
+    if reserved || pages.size > TARGET_PAGE_SIZE as u64 {
+        // One lookup per page (2.3 made one per byte).
+        let used =
+            target_pages_touching(from, to).any(|p| emu.page_flags(GuestAddr(narrow(p))) != 0);
+        ensure(!used, libc::ENOMEM)?;
+        // The rest of the host page holding the old end, or (reserved) the whole tail.
+        let cap = if reserved { !0 } else { pages.align(from) };
+        let lo = from.next_multiple_of(pages.real_size);
+        let hi = to.next_multiple_of(pages.real_size).min(cap);
+        if lo < hi {
+            // The free tail inside the guest window (no page flags: checked above).
+            let _ = emu.munmap(GuestAddr(narrow(lo)), hi - lo);
+            tail = Some((lo, hi));
+        }
+    }
+    let host_end = pages.align(to);
+    if !reserved
+        && pages.size > pages.real_size
+        && host_end > to
         && win.contains(old_addr, host_end - old_addr.wide())
-        && flags_between(emu, GuestAddr(narrow(end)), GuestAddr(narrow(host_end))) == 0
+        && flags_between(emu, GuestAddr(narrow(to)), GuestAddr(narrow(host_end))) == 0
     {
         // With host pages larger than the real ones, a host page holding guest pages is
         // mapped whole (the fragment model). A growth ending inside a host page that holds
         // no guest page after the new end takes the rest of that host page too (real pages
         // without page flags, narrowed to the union afterwards), so none of its real pages
         // stays unmapped. Where the host refuses, the exact growth is tried.
-        let whole = host_end - old_addr.wide();
-        if let Ok(h) = emu.mremap(old_addr, old_len, whole, flags as c_int) {
+        if let Ok(h) = remap(host_end - old_addr.wide()) {
             return Ok(h);
         }
     }
     // The host refuses a tail that is not free.
-    let r = emu.mremap(old_addr, old_len, new_len, flags as c_int);
+    let r = remap(new_len);
     if let (Err(_), Some((lo, hi))) = (r, tail) {
         // Put back what was lifted: the reservation, and in a host page that holds guest
         // pages the host page's (union) protection, as before the call (a refused growth,

@@ -2,7 +2,7 @@
 
 use std::os::raw::c_int;
 
-use super::{err, Failure, Outcome};
+use super::{ensure, ensure_neg, Outcome};
 use crate::config::{abi_ulong, PAGE_VALID};
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
@@ -17,39 +17,27 @@ use crate::lock;
 /// original), as is a failing host `msync` with its own `errno`.
 /// Unlike the original it takes the mmap lock, to read the page flags.
 pub(crate) fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<()> {
-    if !start.is_target_page_aligned() {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
+    ensure_neg(start.is_target_page_aligned(), libc::EINVAL)?;
     // Bad flags: -1 with errno, as the host's refusal came in the original.
     let known = libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE;
-    if flags & !known != 0 || (flags & libc::MS_ASYNC != 0 && flags & libc::MS_SYNC != 0) {
-        return err(libc::EINVAL);
-    }
-    if len == 0 {
-        return Ok(());
-    }
+    let both = flags & libc::MS_ASYNC != 0 && flags & libc::MS_SYNC != 0;
+    ensure(flags & !known == 0 && !both, libc::EINVAL)?;
     let len = target_page_align(len);
     if len == 0 {
-        // A length that wraps to 0 when page-aligned (`(abi_ulong)-1`): Linux aligns it the
-        // same way and finds nothing to do.
+        // A zero length, or one that wraps to 0 when page-aligned (`(abi_ulong)-1`): Linux
+        // aligns it the same way and finds nothing to do.
         return Ok(());
     }
     let end = start.add(len);
-    if end < start {
-        return Err(Failure::Negative(libc::ENOMEM));
-    }
+    ensure_neg(end >= start, libc::ENOMEM)?;
     // 2.3 takes no lock here; the page flags are read under it, as everywhere else.
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    if !emu.window.contains(start, len as u64) {
-        return err(libc::ENOMEM);
-    }
+    ensure(emu.window.contains(start, len as u64), libc::ENOMEM)?;
     let unmapped = target_pages_touching(start.wide(), end.wide())
         .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID == 0);
-    if unmapped {
-        // As the host's own refusal came in the original: -1 with errno.
-        return err(libc::ENOMEM);
-    }
+    // As the host's own refusal came in the original: -1 with errno.
+    ensure(!unmapped, libc::ENOMEM)?;
     let host_start = emu.pages.start_of(start);
     Ok(emu.msync(host_start, end.distance_from(host_start), flags)?)
 }
@@ -59,6 +47,7 @@ mod tests {
     use super::*;
     use crate::ops::map::{mmap, Request};
     use crate::ops::testing::{self, BASE, PS};
+    use crate::ops::{err, Failure};
 
     #[test]
     fn msync_needs_every_page_mapped() {

@@ -1,6 +1,6 @@
 //! `target_munmap`, and the re-reservation of released guest space under `reserved_va`.
 
-use super::{releasable_host_range, tighten_edge_host_pages, Failure, Outcome};
+use super::{ensure_neg, releasable_host_range, tighten_edge_host_pages, Outcome};
 use crate::config::abi_ulong;
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, GuestAddr};
@@ -14,18 +14,12 @@ use crate::lock;
 /// too). Host pages still holding other guest pages stay mapped. Under `reserved_va` the
 /// released host pages go back to the `PROT_NONE` reservation instead of to the host.
 pub(crate) fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
-    if !start.is_target_page_aligned() {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
+    ensure_neg(start.is_target_page_aligned(), libc::EINVAL)?;
     let len = target_page_align(len);
-    if len == 0 {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
+    ensure_neg(len != 0, libc::EINVAL)?;
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    if !emu.window.contains(start, len as u64) {
-        return Err(Failure::Negative(libc::EINVAL));
-    }
+    ensure_neg(emu.window.contains(start, len as u64), libc::EINVAL)?;
     release(&emu, start, len)
 }
 
@@ -125,6 +119,7 @@ mod tests {
     use super::*;
     use crate::ops::map::{mmap, Request};
     use crate::ops::testing::{self, BASE, PS};
+    use crate::ops::Failure;
 
     #[test]
     fn a_host_page_goes_back_to_the_reservation_with_its_last_guest_page() {
