@@ -24,11 +24,7 @@ use crate::state::{next_start, set_next_start};
 /// mmap lock. Without `reserved_va` the range found is left reserved on the host
 /// (`PROT_NONE`), to be replaced by the caller's `MAP_FIXED` mapping.
 pub(crate) fn find_vma(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> GuestAddr {
-    let Some(found) = search(emu, start, size) else {
-        return GuestAddr::INVALID;
-    };
-    found.commit();
-    found.addr
+    search(emu, start, size).map_or(GuestAddr::INVALID, |found| found.commit())
 }
 
 /// What a search found: the address, and the new `mmap_next_start` when the search moves it.
@@ -38,11 +34,12 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// Stores the new `mmap_next_start`, when there is one.
-    pub(crate) fn commit(&self) {
+    /// Stores the new `mmap_next_start`, when there is one; returns the address.
+    pub(crate) fn commit(&self) -> GuestAddr {
         if let Some(next) = self.next {
             set_next_start(next);
         }
+        self.addr
     }
 }
 
@@ -108,22 +105,16 @@ fn first_used_page(emu: &Emulator, mut page: u64, to: u64) -> Option<u64> {
 /// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
     let (pages, size) = (emu.pages, size as u64);
-    if size > emu.reserved_va() {
-        return None;
-    }
-    let (top, bottom) = (
-        emu.window.end_limit() & pages.mask,
-        floor(emu).saturating_add(size),
-    );
+    (size <= emu.reserved_va()).then_some(())?;
+    let top = emu.window.end_limit() & pages.mask;
+    let bottom = floor(emu).saturating_add(size);
     // A hint near the top of a 64-bit space: the window ends at the top.
     let mut end = start.wide().saturating_add(size).min(top) & pages.mask;
     let mut looped = false;
     loop {
         if end < bottom {
             // Reached the bottom: search again from the top, once.
-            if looped || top < bottom {
-                return None;
-            }
+            (!looped && top >= bottom).then_some(())?;
             (end, looped) = (top, true);
             continue;
         }
@@ -176,14 +167,13 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<
         };
         // SAFETY: `ptr` is the probe mapped above, referenced by no one.
         let _ = unsafe { host::munmap(ptr, size as u64) };
-        if addr == GuestAddr::INVALID || (addr.raw() == 0 && wrapped) {
+        // After a wrap, a second wrap or a retry at or above the start ends the search.
+        if addr == GuestAddr::INVALID || (wrapped && (addr.raw() == 0 || addr >= start)) {
             return None;
         } else if addr.raw() == 0 {
             wrapped = true;
             // Never 0: ask for low memory from mmap_min_addr up.
             addr = GuestAddr(floor(emu) as abi_ulong);
-        } else if wrapped && addr >= start {
-            return None;
         }
         prev = Some(ptr);
     }

@@ -174,10 +174,7 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
         map_anywhere(&emu, start, len, req)?
     };
     if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !(fixed && read_in) {
-        if let Err(e) = back_end_of_file(&emu, start, len, req) {
-            discard(&emu, start, len);
-            return Err(e);
-        }
+        back_end_of_file(&emu, start, len, req).inspect_err(|_| discard(&emu, start, len))?;
     }
     // Only the protection bits are page flags (2.3 stores `prot` unmasked, so stray bits
     // land on PAGE_VALID, PAGE_WRITE_ORG and others).
@@ -210,23 +207,25 @@ fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> 
     if start == GuestAddr::INVALID {
         return err(ENOMEM);
     }
-    let mut mapped = Ok(());
-    if direct.is_none() {
-        let flags = req.anon_flags() | MAP_FIXED;
-        mapped = emu.mmap(start, host_len, prot, flags, -1, 0).map(drop);
-    }
-    if mapped.is_ok() && !req.anonymous() {
-        // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
-        // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
-        let flags = req.flags | MAP_FIXED;
-        mapped = emu
-            .mmap(start, file_len, prot, flags, fd, host_offset as u64)
-            .map(drop);
-    }
-    if let Err(e) = mapped {
-        give_back(emu, start, host_len);
-        return Err(e.into());
-    }
+    let mapped = (|| -> Result<(), host::Errno> {
+        if direct.is_none() {
+            emu.mmap(start, host_len, prot, req.anon_flags() | MAP_FIXED, -1, 0)?;
+        }
+        if !req.anonymous() {
+            // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
+            // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
+            emu.mmap(
+                start,
+                file_len,
+                prot,
+                req.flags | MAP_FIXED,
+                fd,
+                host_offset as u64,
+            )?;
+        }
+        Ok(())
+    })();
+    mapped.inspect_err(|_| give_back(emu, start, host_len))?;
     // Point at the byte of the file at `offset`.
     Ok(start.add(req.offset - host_offset))
 }
@@ -286,9 +285,7 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
         host::try_map_file(req.fd, req.prot, req.offset as u64, pages.real_size)?;
         // A shared writable mapping read by hand could not be kept in sync with the file:
         // refuse before anything is mapped. (A read-only one becomes a private copy.)
-        if req.shared_writable_file() {
-            return err(EINVAL);
-        }
+        ensure(!req.shared_writable_file(), EINVAL)?;
     }
     if !anonymous && read_in {
         return map_by_reading(emu, start, len, req);
@@ -346,10 +343,7 @@ fn map_by_reading(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request
             p if p & !VALID_PROT != 0 => err(EINVAL),
             p => protect_mapped(emu, start, start.add(len), p & PAGE_BITS, false),
         });
-    if filled.is_err() {
-        discard(emu, start, len);
-    }
-    filled
+    filled.inspect_err(|_| discard(emu, start, len))
 }
 
 /// Maps the guest pages `[start, end)` that lie inside the host page at `real_start`, which
@@ -367,9 +361,7 @@ fn map_fragment(
     let (pages, prot, anonymous) = (emu.pages, req.prot, req.anonymous());
     let real_end = real_start.add(pages.size_abi());
     // A shared writable file fragment could not be kept in sync with the file.
-    if req.shared_writable_file() {
-        return err(EINVAL);
-    }
+    ensure(!req.shared_writable_file(), EINVAL)?;
     // The protection of the other guest pages of this host page (one lookup per target
     // page: `start` and `end` are target-page aligned).
     let mut prot1 = flags_between(emu, real_start, start.min(real_end))
@@ -377,20 +369,18 @@ fn map_fragment(
     let fresh = prot1 == 0;
     let len = end.distance_from(start) as u64;
     if fresh {
-        // No other guest page here: allocate the host page (it reads as zero).
+        // No other guest page here: allocate the host page (it reads as zero), which has
+        // the protection of its only guest pages: nothing more to do for anonymous memory.
         emu.mmap(real_start, pages.size, prot, req.anon_flags(), -1, 0)?;
+        if anonymous {
+            return Ok(());
+        }
         prot1 = prot;
     }
     prot1 &= PAGE_BITS;
     // The host page's protection: the union of its guest pages' (only protection bits: a
     // PROT_GROWSDOWN the guest passed is not for the host's mprotect).
     let prot_new = (prot & PAGE_BITS) | prot1;
-    if fresh && anonymous {
-        if prot_new != prot1 {
-            emu.mprotect(real_start, pages.size, prot_new)?;
-        }
-        return Ok(());
-    }
     if !fresh && pages.real_size <= TARGET_PAGE_SIZE as u64 {
         // Our part of the host page is whole real pages: replace it with fresh private
         // memory. It reads as zero (2.3 showed the old bytes), whatever was there: a hole

@@ -58,33 +58,43 @@ pub(crate) fn flags_between(emu: &Emulator, from: GuestAddr, to: GuestAddr) -> c
         .fold(0, |acc, page| acc | emu.page_flags(GuestAddr(narrow(page))))
 }
 
-/// The host pages of `[start, end)` that can be released: `[real_start, real_end)` minus a
-/// partial host page at either end that still holds other guest pages. Shared by munmap and
-/// the re-reservation under `reserved_va`.
-pub(crate) fn releasable_host_range(
+/// The host pages `[real_start, real_end)` of the guest range `[start, end)`, with the OR of
+/// the page flags of the other guest pages of the host page at either end that the range
+/// holds only part of (`None` at an end that is a host page boundary; a range inside one
+/// host page has only the head, which then also holds the pages after the range).
+fn host_edges(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> HostEdges {
+    let pages = emu.pages;
+    let (real_start, real_end) = (pages.start_of(start), pages.align_guest(end));
+    let head = (start > real_start).then(|| flags_between(emu, real_start, start));
+    let tail = (end < real_end).then(|| flags_between(emu, end, real_end));
+    match head {
+        Some(h) if pages.is_single_page(real_start, real_end) => {
+            (real_start, real_end, Some(h | tail.unwrap_or(0)), None)
+        }
+        _ => (real_start, real_end, head, tail),
+    }
+}
+
+/// What [`host_edges`] returns: the host range, and the flags of the other guest pages of its
+/// partial first and last host pages.
+type HostEdges = (GuestAddr, GuestAddr, Option<c_int>, Option<c_int>);
+
+/// The host pages of `[start, end)` that can be released, as (start, length), when there are
+/// any: `[real_start, real_end)` minus a partial host page at either end that still holds
+/// other guest pages. Shared by munmap and the re-reservation under `reserved_va`.
+fn releasable_host_range(
     emu: &Emulator,
     start: GuestAddr,
     end: GuestAddr,
-) -> (GuestAddr, GuestAddr) {
-    let pages = emu.pages;
-    let mut end = end;
-    let mut real_start = pages.start_of(start);
-    let mut real_end = pages.align_guest(end);
-    if start > real_start {
-        // The host page containing `start` also holds guest pages below it.
-        let mut prot = flags_between(emu, real_start, start);
-        if pages.is_single_page(real_start, real_end) {
-            prot |= flags_between(emu, end, real_end);
-            end = real_end;
-        }
-        if prot != 0 {
-            real_start = real_start.add(pages.size_abi());
-        }
+) -> Option<(GuestAddr, u64)> {
+    let (mut lo, mut hi, head, tail) = host_edges(emu, start, end);
+    if head.is_some_and(|others| others != 0) {
+        lo = lo.add(emu.pages.size_abi());
     }
-    if end < real_end && flags_between(emu, end, real_end) != 0 {
-        real_end = real_end.sub(pages.size_abi());
+    if tail.is_some_and(|others| others != 0) {
+        hi = hi.sub(emu.pages.size_abi());
     }
-    (real_start, real_end)
+    (lo < hi).then(|| (lo, hi.distance_from(lo) as u64))
 }
 
 /// A status in C form: 0, -1 with `errno` set, or a literal negative errno.
@@ -123,8 +133,10 @@ pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: Gue
     if end > start {
         let first = emu.pages.start_of(start).wide();
         let last = emu.pages.start_of(end.sub(1)).wide();
-        let both = [first, last];
-        narrow_host_pages(emu, both[..1 + (last != first) as usize].iter().copied());
+        narrow_host_pages(
+            emu,
+            [first, last].into_iter().take(1 + (last != first) as usize),
+        );
     }
 }
 

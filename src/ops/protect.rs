@@ -2,7 +2,7 @@
 
 use std::os::raw::c_int;
 
-use super::{ensure, ensure_neg, flags_between, Outcome};
+use super::{ensure, ensure_neg, host_edges, Outcome};
 use crate::config::{abi_ulong, PAGE_BITS, PAGE_EXEC, PAGE_VALID};
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
@@ -66,32 +66,24 @@ pub(crate) fn protect_mapped(
     prot: c_int,
     lost_exec: bool,
 ) -> Outcome<()> {
-    let (pages, range_end) = (emu.pages, end);
-    let mut end = end;
-    let mut host_start = pages.start_of(start);
-    let mut host_end = pages.align_guest(end);
-    if start > host_start {
+    let (mut host_start, mut host_end, head, tail) = host_edges(emu, start, end);
+    let (size, size_abi) = (emu.pages.size, emu.pages.size_abi());
+    if let Some(others) = head {
         // The host page containing `start` keeps the protections of the guest pages below.
-        let mut prot1 = prot | flags_between(emu, host_start, start);
-        if pages.is_single_page(host_start, host_end) {
-            prot1 |= flags_between(emu, end, host_end);
-            end = host_end;
-        }
-        emu.mprotect(host_start, pages.size, prot1 & PAGE_BITS)?;
-        host_start = host_start.add(pages.size_abi());
+        emu.mprotect(host_start, size, (prot | others) & PAGE_BITS)?;
+        host_start = host_start.add(size_abi);
     }
-    if end < host_end {
+    if let Some(others) = tail {
         // Likewise the host page containing the end.
-        let prot1 = prot | flags_between(emu, end, host_end);
-        host_end = host_end.sub(pages.size_abi());
-        emu.mprotect(host_end, pages.size, prot1 & PAGE_BITS)?;
+        host_end = host_end.sub(size_abi);
+        emu.mprotect(host_end, size, (prot | others) & PAGE_BITS)?;
     }
     if host_start < host_end {
         emu.mprotect(host_start, host_end.distance_from(host_start), prot)?;
     }
-    emu.set_page_flags(start, range_end, prot | PAGE_VALID);
+    emu.set_page_flags(start, end, prot | PAGE_VALID);
     if lost_exec {
-        emu.invalidate_translations(start, range_end);
+        emu.invalidate_translations(start, end);
     }
     Ok(())
 }

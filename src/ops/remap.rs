@@ -65,8 +65,7 @@ pub(crate) fn mremap(
     // The old range must be guest memory, and mapped.
     ensure(win.contains(old_addr, old_len), libc::EFAULT)?;
     // From here any end at most `old_addr + old_len` fits the guest space.
-    let at = |off: u64| old_addr.add(off as abi_ulong);
-    let old_end = at(old_len);
+    let old_end = old_addr.add(old_len as abi_ulong);
     // Linux moves only when asked to (MREMAP_FIXED, MREMAP_DONTUNMAP) or when a growth
     // needs it: with MREMAP_MAYMOVE alone, a remap that does not grow stays in place.
     let moving = fixed || dont_unmap || (may_move && new_len > old_len);
@@ -95,7 +94,7 @@ pub(crate) fn mremap(
             // The old mapping is untouched; drop the search's host reservation.
             let _ = emu.munmap(found.addr, emu.pages.align(new_len));
         }
-        moved.inspect(|_| found.commit())?
+        moved.inspect(|_| _ = found.commit())?
     } else {
         resize_in_place(&emu, old_addr, old_len, new_len, flags)?
     };
@@ -104,12 +103,9 @@ pub(crate) fn mremap(
 
     // What the host released: the whole old range after a move (unless asked not to), the
     // tail after a shrink in place (whole target pages, so whole real host pages).
-    let freed = match () {
-        _ if moved && !dont_unmap => Some((old_addr, old_len)),
-        _ if !moved && new_len < old_len => Some((at(new_len), old_len - new_len)),
-        _ => None,
-    }
-    .filter(|&(_, len)| len != 0);
+    let kept = if moved { 0 } else { new_len.min(old_len) };
+    let freed = (old_addr.add(kept as abi_ulong), old_len - kept);
+    let freed = Some(freed).filter(|&(_, len)| len != 0 && !(moved && dont_unmap));
     // The reservation invariant: the host never leaves a hole where this call will later
     // map with MAP_FIXED or unmap, and under `reserved_va` the guest window has no hole at
     // all, whenever the emulator runs. Its `page_set_flags` allocates with `mmap(NULL, ..)`:
@@ -127,8 +123,8 @@ pub(crate) fn mremap(
     // has happened, is still reported.
     let big_host_pages = emu.pages.size > emu.pages.real_size;
     let reserved = emu.reserved_va() != 0;
-    let filled = !moved && reserved;
-    if let Some((lo, len)) = freed.filter(|_| !filled && (reserved || big_host_pages)) {
+    // (Under `reserved_va` only after a move: a shrink in place is filled already.)
+    if let Some((lo, len)) = freed.filter(|_| if reserved { moved } else { big_host_pages }) {
         let _ = reserve_exactly(&emu, lo, len);
     }
     runs.apply(&emu, (old_addr, old_len), (new_addr, new_len), dont_unmap);
@@ -277,8 +273,7 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
     // The run being read: its start and its pages' flags (equal flags, equal protection).
     let (mut before, mut start) = (Vec::new(), 0);
     let ps = TARGET_PAGE_SIZE as u64;
-    let mut off = ps;
-    while off < len {
+    for off in (ps..len).step_by(ps as usize) {
         let f = emu.page_flags(old.add(off as abi_ulong));
         if f != flags {
             if f & PAGE_VALID == 0 {
@@ -289,7 +284,6 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
             }
             flags = f;
         }
-        off += ps;
     }
     let last = (start, len, prot_of(flags));
     Some(ProtRuns { before, last })
@@ -305,27 +299,23 @@ impl ProtRuns {
         let set = |at: GuestAddr, from: u64, to: u64, prot| {
             emu.set_page_flags(at.add(from as abi_ulong), at.add(to as abi_ulong), prot)
         };
-        let last_prot = self.last.2;
-        if new == old {
-            // Resized in place: the pages kept keep their flags.
-            if new_len < old_len {
-                set(old, new_len, old_len, 0);
-            } else if new_len > old_len {
-                set(old, old_len, new_len, last_prot);
+        // Resized in place, the pages kept keep their flags: a shrink clears the tail, a
+        // growth sets the new pages (below, as after a move).
+        if new == old && new_len < old_len {
+            set(old, new_len, old_len, 0);
+        } else if new != old {
+            if !keep_old && old_len != 0 {
+                set(old, 0, old_len, 0);
             }
-            return;
-        }
-        if !keep_old && old_len != 0 {
-            set(old, 0, old_len, 0);
-        }
-        for &(from, to, prot) in self.before.iter().chain([&self.last]) {
-            if from < to {
-                set(new, from, to, prot);
+            for &(from, to, prot) in self.before.iter().chain([&self.last]) {
+                if from < to {
+                    set(new, from, to, prot);
+                }
             }
         }
         let copied = old_len.min(new_len);
         if new_len > copied {
-            set(new, copied, new_len, last_prot);
+            set(new, copied, new_len, self.last.2);
         }
     }
 }

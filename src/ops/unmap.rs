@@ -44,13 +44,10 @@ pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outco
 /// memory still mapped, which is consistent, where releasing the flags over memory that
 /// stayed mapped, or leaving a hole in the reservation, would not be.
 pub(crate) fn release_host(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Result<(), Errno> {
-    let (real_start, real_end) = releasable_host_range(emu, start, start.add(len));
-    if real_start >= real_end {
-        Ok(())
-    } else if emu.reserved_va() != 0 {
-        replace_with_reservation(emu, real_start, real_end.distance_from(real_start) as u64)
-    } else {
-        retried(|| emu.munmap(real_start, real_end.distance_from(real_start)))
+    match releasable_host_range(emu, start, start.add(len)) {
+        None => Ok(()),
+        Some((at, len)) if emu.reserved_va() != 0 => replace_with_reservation(emu, at, len),
+        Some((at, len)) => retried(|| emu.munmap(at, len)),
     }
 }
 
@@ -64,10 +61,8 @@ fn retried<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
 /// except host pages at either end still holding other guest pages. Failures are ignored
 /// (this runs on failure paths, as in the original), but never leave a hole.
 pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
-    let (real_start, real_end) = releasable_host_range(emu, start, start.add(size));
-    if real_start < real_end {
-        let _ =
-            replace_with_reservation(emu, real_start, real_end.distance_from(real_start) as u64);
+    if let Some((at, len)) = releasable_host_range(emu, start, start.add(size)) {
+        let _ = replace_with_reservation(emu, at, len);
     }
 }
 
@@ -103,9 +98,8 @@ pub(crate) fn replace_with_reservation(
     at: GuestAddr,
     len: u64,
 ) -> Result<(), Errno> {
-    let err = match reserve_exactly(emu, at, len) {
-        Ok(()) => return Ok(()),
-        Err(e) => e,
+    let Err(err) = reserve_exactly(emu, at, len) else {
+        return Ok(());
     };
     emu.mprotect(at, len, libc::PROT_NONE).map_err(|_| err)?;
     // Best effort: inaccessible already; this only gives the memory back (its contents are
