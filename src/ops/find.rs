@@ -45,11 +45,7 @@ impl Found {
 
 /// [`find_vma`] without touching `mmap_next_start`: the caller commits the result.
 pub(crate) fn search(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
-    let start = if start.raw() == 0 {
-        next_start()
-    } else {
-        emu.pages.start_of(start)
-    };
+    let start = search_start(emu, start);
     // No size, a size that wraps when host-page aligned (2.3 then searches for 0 bytes),
     // or one that exceeds the guest space: no room anywhere (2.3 returned an address).
     let (pages, limit) = (emu.pages, emu.window.end_limit());
@@ -61,6 +57,15 @@ pub(crate) fn search(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Optio
         return find_reserved(emu, start, size);
     }
     find_by_probing(emu, start, size)
+}
+
+/// Where a search from `hint` begins: `mmap_next_start` for 0, otherwise `hint`'s host page.
+pub(crate) fn search_start(emu: &Emulator, hint: GuestAddr) -> GuestAddr {
+    if hint.raw() == 0 {
+        next_start()
+    } else {
+        emu.pages.start_of(hint)
+    }
 }
 
 /// The lowest address a search may return: the host page holding `mmap_min_addr` rounded
@@ -133,9 +138,7 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Fo
 
 /// The search by host probing, for a guest space that is not pre-reserved.
 fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
-    let mut addr = start;
-    let mut wrapped = false;
-    let mut repeat = 0u32;
+    let (mut addr, mut wrapped, mut repeat) = (start, false, 0u32);
     let mut prev: Option<HostAddr> = None;
     loop {
         // Reserve the area to avoid a race; the caller replaces it with MAP_FIXED.
@@ -152,9 +155,8 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<
             }
             // The area the kernel gave is outside the guest space: retry from low memory,
             // unless this is a repetition.
-            None if !inside(emu, ptr, size) => {
-                GuestAddr(if repeat != 0 { abi_ulong::MAX } else { 0 })
-            }
+            None if repeat != 0 && !inside(emu, ptr, size) => GuestAddr::INVALID,
+            None if !inside(emu, ptr, size) => GuestAddr(0),
             // Inside the guest space but not aligned to a host page.
             // Assume the kernel gave the first free area: retry at the next host page.
             None if repeat == 0 => emu.pages.align_guest(guest),

@@ -21,7 +21,7 @@
 
 use std::os::raw::c_int;
 
-use super::find::{find_vma, window_ok};
+use super::find::{find_vma, search_start, window_ok};
 use super::protect::{protect_mapped, VALID_PROT};
 use super::{ensure, err, flags_between, unmap, Failure, Outcome};
 use crate::config::{
@@ -167,11 +167,9 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
         }
     }
     let read_in = pages.offset_in(offset) != pages.offset_in(start.raw());
-    let start = if fixed {
-        map_fixed(&emu, start, len, req)?;
-        start
-    } else {
-        map_anywhere(&emu, start, len, req)?
+    let start = match fixed {
+        true => map_fixed(&emu, start, len, req).map(|()| start)?,
+        false => map_anywhere(&emu, start, len, req)?,
     };
     if pages.real_size < TARGET_PAGE_SIZE as u64 && !anonymous && !(fixed && read_in) {
         back_end_of_file(&emu, start, len, req).inspect_err(|_| discard(&emu, start, len))?;
@@ -202,7 +200,7 @@ fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> 
     // ask the host for it at the hint directly; when it lands where the original's search
     // would accept it, that is the same address the search gives, one system call sooner.
     let (prot, fd, real_hint) = (req.prot, req.fd, pages.start_of(at));
-    let direct = place_directly(emu, real_hint, host_len, req);
+    let direct = place_at_hint(emu, real_hint, host_len, req);
     let start = direct.unwrap_or_else(|| find_vma(emu, real_hint, host_len));
     if start == GuestAddr::INVALID {
         return err(ENOMEM);
@@ -214,14 +212,8 @@ fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> 
         if !req.anonymous() {
             // The whole of `file_len` (2.3 maps only `len` bytes from the host page holding
             // `offset`, so the guest's last `offset - host_offset` bytes missed the file).
-            emu.mmap(
-                start,
-                file_len,
-                prot,
-                req.flags | MAP_FIXED,
-                fd,
-                host_offset as u64,
-            )?;
+            let (flags, pos) = (req.flags | MAP_FIXED, host_offset as u64);
+            emu.mmap(start, file_len, prot, flags, fd, pos)?;
         }
         Ok(())
     })();
@@ -234,20 +226,11 @@ fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> 
 /// address is one the original's search would have accepted; otherwise undoes it. Only
 /// without a reservation, and only for private mappings (whose placement the host decides
 /// exactly as for the search's `PROT_NONE` probe).
-fn place_directly(
-    emu: &Emulator,
-    hint: GuestAddr,
-    len: abi_ulong,
-    req: Request,
-) -> Option<GuestAddr> {
+fn place_at_hint(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> Option<GuestAddr> {
     if emu.reserved_va() != 0 || req.flags & MAP_TYPE != MAP_PRIVATE {
         return None;
     }
-    let search_start = if hint.raw() == 0 {
-        next_start()
-    } else {
-        emu.pages.start_of(hint)
-    };
+    let search_start = search_start(emu, at);
     let flags = (req.flags & !(MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_ANONYMOUS;
     // Not MAP_FIXED: the host picks free memory, nothing is replaced.
     let p = emu.mmap(search_start, len, req.prot, flags, -1, 0).ok()?;
@@ -268,8 +251,7 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     let pages = emu.pages;
     let anonymous = req.anonymous();
     let end = start.add(len);
-    let real_start = pages.start_of(start);
-    let real_end = pages.align_guest(end);
+    let (real_start, real_end) = (pages.start_of(start), pages.align_guest(end));
     // The caller has made Linux's checks (descriptor, offset, type, access). The host pages
     // at either end may hold other guest pages (fragments), filled by hand; the whole host
     // pages between them are mapped directly. A file that is read by hand (fragments, the
@@ -452,9 +434,7 @@ fn back_end_of_file(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Reque
 /// are released (back to the reservation under `reserved_va`), so no half-filled mapping
 /// stays valid and no hole is left in the reservation.
 fn discard(emu: &Emulator, start: GuestAddr, len: abi_ulong) {
-    if len != 0 {
-        let _ = unmap::release(emu, start, len);
-    }
+    let _ = unmap::release(emu, start, len);
 }
 
 /// Gives a placeholder or search result that will not be used back: to the reservation

@@ -40,8 +40,7 @@ pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome
     // the pages before the first unmapped page take the new protection, then the call
     // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
     // A hole at `start` changes nothing.
-    let mut lost_exec = false;
-    let mut end = full_end;
+    let (mut lost_exec, mut end) = (false, full_end);
     for page in target_pages_touching(start.wide(), start.wide() + len as u64) {
         let flags = emu.page_flags(GuestAddr(page as abi_ulong));
         if flags & PAGE_VALID == 0 {

@@ -73,7 +73,7 @@ pub(crate) fn mremap(
     // only the first page (Linux looks up the mapping at `old_addr`, nothing after it);
     // growing needs the whole old range to be one mapping; a move needs the part that
     // moves (a shrinking move drops the rest first). The same walk records the protections
-    // of those pages, which the page flags of the new range take (`move_page_flags`): each
+    // of those pages, which the page flags of the new range take (`ProtRuns::apply`): each
     // page is looked up once. (Growing: `old_len`; moving: `new_len`; otherwise none.)
     let checked = if new_len > old_len || moving {
         old_len.min(new_len)
