@@ -148,11 +148,12 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
     }
     // The mapping type (the host would check it, but not for a mapping made of fragments
     // only), then the descriptor's access mode.
-    let sharing = flags & MAP_TYPE;
-    let validate = sharing == MAP_SHARED_VALIDATE && !anonymous;
+    let validate = match flags & MAP_TYPE {
+        MAP_PRIVATE | MAP_SHARED => false,
+        MAP_SHARED_VALIDATE if !anonymous => true,
+        _ => return err(EINVAL),
+    };
     ensure(!validate || flags & !SHARED_VALIDATE_KNOWN == 0, EOPNOTSUPP)?;
-    let known = validate || sharing == MAP_PRIVATE || sharing == MAP_SHARED;
-    ensure(known, EINVAL)?;
     if fixed && !anonymous {
         // A fixed map may change the old mappings before the host sees the file (fragments,
         // the read fallback): check the access now. A non-fixed map leaves it to the host.
@@ -259,9 +260,7 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     // map it refuses changes nothing; without fragments the middle is the first change and
     // the host validates it before changing anything.
     let head = start > real_start;
-    // A mapping inside one host page is its head fragment only.
-    let single = head && pages.is_single_page(real_start, real_end);
-    let tail = end < real_end && !single;
+    let tail = end < real_end;
     let read_in = pages.offset_in(req.offset) != pages.offset_in(start.raw());
     if !anonymous && (head || tail || read_in) {
         host::try_map_file(req.fd, req.prot, req.offset as u64, pages.real_size)?;
@@ -271,6 +270,14 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     }
     if !anonymous && read_in {
         return map_by_reading(emu, start, len, req);
+    }
+    if head && pages.is_single_page(real_start, real_end) {
+        // The whole mapping lies inside one host page.
+        let mapped = map_fragment(emu, real_start, start, end, req, req.pos(0));
+        if mapped.is_err() && mapped != err(EEXIST) {
+            discard(emu, start, len);
+        }
+        return mapped;
     }
     let hs = pages.size_abi();
     let mid_start = if head { real_start.add(hs) } else { real_start };
@@ -282,8 +289,7 @@ fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> 
     }
     let fragments = (|| {
         if head {
-            let head_end = if single { end } else { mid_start };
-            map_fragment(emu, real_start, start, head_end, req, req.pos(0))?;
+            map_fragment(emu, real_start, start, mid_start, req, req.pos(0))?;
         }
         if tail {
             // The host page holding the end: the mapping's part of it is [mid_end, end).
@@ -332,6 +338,8 @@ fn map_by_reading(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request
 /// may hold other guest pages. Those keep their contents; the host page's protection
 /// becomes the union of theirs and `prot`; the new pages read as zero (anonymous) or as the
 /// file's data at `file_pos` (read in by hand).
+// Always inlined: fewer instructions per call on the benches (callgrind).
+#[inline(always)]
 fn map_fragment(
     emu: &Emulator,
     real_start: GuestAddr,

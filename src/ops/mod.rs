@@ -62,6 +62,8 @@ pub(crate) fn flags_between(emu: &Emulator, from: GuestAddr, to: GuestAddr) -> c
 /// the page flags of the other guest pages of the host page at either end that the range
 /// holds only part of (`None` at an end that is a host page boundary; a range inside one
 /// host page has only the head, which then also holds the pages after the range).
+// Always inlined: fewer instructions per call on the benches (callgrind).
+#[inline(always)]
 fn host_edges(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> HostEdges {
     let pages = emu.pages;
     let (real_start, real_end) = (pages.start_of(start), pages.align_guest(end));
@@ -82,11 +84,9 @@ type HostEdges = (GuestAddr, GuestAddr, Option<c_int>, Option<c_int>);
 /// The host pages of `[start, end)` that can be released, as (start, length), when there are
 /// any: `[real_start, real_end)` minus a partial host page at either end that still holds
 /// other guest pages. Shared by munmap and the re-reservation under `reserved_va`.
-fn releasable_host_range(
-    emu: &Emulator,
-    start: GuestAddr,
-    end: GuestAddr,
-) -> Option<(GuestAddr, u64)> {
+// Always inlined: fewer instructions per call on the benches (callgrind).
+#[inline(always)]
+fn releasable(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> Option<(GuestAddr, u64)> {
     let (mut lo, mut hi, head, tail) = host_edges(emu, start, end);
     if head.is_some_and(|others| others != 0) {
         lo = lo.add(emu.pages.size_abi());
@@ -129,14 +129,14 @@ fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
 /// After guest pages of the host pages at either end of `[start, end)` went away, narrows
 /// those host pages back to the union of what is left, so the host never allows more than
 /// the page flags do. (2.3 left the wider protection.)
+// Always inlined: fewer instructions per call on the benches (callgrind).
+#[inline(always)]
 pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
     if end > start {
         let first = emu.pages.start_of(start).wide();
         let last = emu.pages.start_of(end.sub(1)).wide();
-        narrow_host_pages(
-            emu,
-            [first, last].into_iter().take(1 + (last != first) as usize),
-        );
+        let edges = [first, last].into_iter().take(1 + (last != first) as usize);
+        narrow_host_pages(emu, edges);
     }
 }
 

@@ -1,6 +1,6 @@
 //! `target_munmap`, and the re-reservation of released guest space under `reserved_va`.
 
-use super::{ensure_neg, releasable_host_range, tighten_edge_host_pages, Outcome};
+use super::{ensure_neg, releasable, tighten_edge_host_pages, Outcome};
 use crate::config::abi_ulong;
 use crate::emulator::Emulator;
 use crate::guest::{target_page_align, GuestAddr};
@@ -44,7 +44,7 @@ pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outco
 /// memory still mapped, which is consistent, where releasing the flags over memory that
 /// stayed mapped, or leaving a hole in the reservation, would not be.
 pub(crate) fn release_host(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Result<(), Errno> {
-    match releasable_host_range(emu, start, start.add(len)) {
+    match releasable(emu, start, start.add(len)) {
         None => Ok(()),
         Some((at, len)) if emu.reserved_va() != 0 => replace_with_reservation(emu, at, len),
         Some((at, len)) => retried(|| emu.munmap(at, len)),
@@ -61,7 +61,7 @@ fn retried<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
 /// except host pages at either end still holding other guest pages. Failures are ignored
 /// (this runs on failure paths, as in the original), but never leave a hole.
 pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
-    if let Some((at, len)) = releasable_host_range(emu, start, start.add(size)) {
+    if let Some((at, len)) = releasable(emu, start, start.add(size)) {
         let _ = replace_with_reservation(emu, at, len);
     }
 }
@@ -71,7 +71,7 @@ pub(crate) fn reserve(emu: &Emulator, start: GuestAddr, size: abi_ulong) {
 const RESERVE_ATTEMPTS: usize = 3;
 
 /// Puts the `PROT_NONE` reservation over the guest range `[at, at + len)` (whole real host
-/// pages) with `mmap(MAP_FIXED)`, asking again after a refusal.
+/// pages, `len` not 0) with `mmap(MAP_FIXED)`, asking again after a refusal.
 ///
 /// This is the only way to fill a range the host has already vacated (after a host
 /// `mremap` moved or shrank the mapping): nothing else can close such a hole, and a hole
@@ -79,9 +79,6 @@ const RESERVE_ATTEMPTS: usize = 3;
 /// and later be replaced by a guest mapping. The range is never unmapped instead (2.3's
 /// fallback), for the same reason.
 pub(crate) fn reserve_exactly(emu: &Emulator, at: GuestAddr, len: u64) -> Result<(), Errno> {
-    if len == 0 {
-        return Ok(());
-    }
     let flags = libc::MAP_FIXED | libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE;
     retried(|| emu.mmap(at, len, libc::PROT_NONE, flags, -1, 0)).map(drop)
 }
