@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+from hostinfo import machine  # (this file's folder is on sys.path)
+
 HERE = os.path.dirname(os.path.abspath(__file__))   # benches/scripts
 BENCHES = os.path.dirname(HERE)
 REPO = os.path.dirname(BENCHES)
@@ -192,18 +194,6 @@ def library_state():
         rev, dirty = "?", False
     return {"libs": state, "git": rev + ("+dirty src/" if dirty else "")}
 
-
-def machine():
-    model = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
-            "page_size": os.sysconf("SC_PAGE_SIZE")}
 
 
 # ---- main ------------------------------------------------------------------
