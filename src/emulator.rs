@@ -32,51 +32,62 @@ extern "C" {
     static mut mmap_min_addr: c_ulong;
 }
 
-/// A snapshot of the emulator's globals, taken at the start of each guest call, plus the
-/// page and translation-cache functions.
+/// The emulator: its globals, read where a guest call needs them, and the page and
+/// translation-cache functions.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Emulator {
-    /// `qemu_host_page_size`, `qemu_host_page_mask`, `qemu_real_host_page_size`.
-    pub pages: HostPages,
-    /// `guest_base` and `reserved_va`.
-    pub window: GuestWindow,
-    /// `mmap_min_addr`.
-    pub mmap_min_addr: u64,
-}
+pub(crate) struct Emulator;
 
 impl Emulator {
-    /// Reads the emulator's globals now.
+    /// The emulator of this process.
     pub(crate) fn current() -> Emulator {
-        // SAFETY: these are plain integer globals defined by the emulator (QEMU's
-        // translate-all.c and main.c). They are written during start-up before any guest
-        // call, and read here by value through raw pointers, so no reference to mutable
-        // static memory is created.
+        Emulator
+    }
+
+    /// `qemu_host_page_size`, `qemu_host_page_mask`, `qemu_real_host_page_size`.
+    #[inline(always)]
+    pub(crate) fn pages(&self) -> HostPages {
+        // SAFETY: plain integer globals defined by the emulator (QEMU's translate-all.c and
+        // exec.c), written during start-up before any guest call and read here by value
+        // through raw pointers, so no reference to mutable static memory is created. The
+        // reads are ordinary ones: the compiler skips the values a call does not use, and
+        // cannot carry one across a call into C, which could change them.
         unsafe {
-            #[cfg(qum_guest_base)]
-            let window = GuestWindow {
-                guest_base: std::ptr::read_volatile(&raw const guest_base) as u64,
-                reserved_va: std::ptr::read_volatile(&raw const reserved_va) as u64,
-            };
-            #[cfg(not(qum_guest_base))]
-            let window = GuestWindow {
-                guest_base: 0,
-                reserved_va: 0,
-            };
-            Emulator {
-                pages: HostPages {
-                    size: std::ptr::read_volatile(&raw const qemu_host_page_size) as u64,
-                    mask: std::ptr::read_volatile(&raw const qemu_host_page_mask) as u64,
-                    real_size: std::ptr::read_volatile(&raw const qemu_real_host_page_size) as u64,
-                },
-                window,
-                mmap_min_addr: std::ptr::read_volatile(&raw const mmap_min_addr) as u64,
+            HostPages {
+                size: std::ptr::read(&raw const qemu_host_page_size) as u64,
+                mask: std::ptr::read(&raw const qemu_host_page_mask) as u64,
+                real_size: std::ptr::read(&raw const qemu_real_host_page_size) as u64,
             }
         }
     }
 
+    /// `guest_base` and `reserved_va` (both 0 in a build without guest-base support).
+    #[inline(always)]
+    pub(crate) fn window(&self) -> GuestWindow {
+        #[cfg(qum_guest_base)]
+        // SAFETY: as in `pages`; the globals of QEMU's linux-user/main.c.
+        unsafe {
+            GuestWindow {
+                guest_base: std::ptr::read(&raw const guest_base) as u64,
+                reserved_va: std::ptr::read(&raw const reserved_va) as u64,
+            }
+        }
+        #[cfg(not(qum_guest_base))]
+        GuestWindow {
+            guest_base: 0,
+            reserved_va: 0,
+        }
+    }
+
+    /// `mmap_min_addr`.
+    #[inline(always)]
+    pub(crate) fn mmap_min_addr(&self) -> u64 {
+        // SAFETY: as in `pages`; the global of QEMU's linux-user/main.c.
+        unsafe { std::ptr::read(&raw const mmap_min_addr) as u64 }
+    }
+
     /// `RESERVED_VA`: the size of the pre-reserved guest space, 0 when there is none.
     pub(crate) fn reserved_va(&self) -> u64 {
-        self.window.reserved_va
+        self.window().reserved_va
     }
 
     /// `page_get_flags(addr)`.
@@ -126,7 +137,7 @@ impl Emulator {
         // SAFETY: a guest range through the window: guest memory (see above).
         unsafe {
             host::mmap(
-                self.window.g2h(at),
+                self.window().g2h(at),
                 len.into(),
                 prot,
                 flags,
@@ -150,7 +161,7 @@ impl Emulator {
     /// `munmap(g2h(at), len)`.
     pub(crate) fn munmap(&self, at: GuestAddr, len: impl Into<u64>) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::munmap(self.window.g2h(at), len.into()) }
+        unsafe { host::munmap(self.window().g2h(at), len.into()) }
     }
 
     /// `mprotect(g2h(at), len, prot)`.
@@ -161,7 +172,7 @@ impl Emulator {
         prot: c_int,
     ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::mprotect(self.window.g2h(at), len.into(), prot) }
+        unsafe { host::mprotect(self.window().g2h(at), len.into(), prot) }
     }
 
     /// `madvise(g2h(at), len, advice)`.
@@ -172,7 +183,7 @@ impl Emulator {
         advice: c_int,
     ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::madvise(self.window.g2h(at), len.into(), advice) }
+        unsafe { host::madvise(self.window().g2h(at), len.into(), advice) }
     }
 
     /// `msync(g2h(at), len, flags)`.
@@ -183,7 +194,7 @@ impl Emulator {
         flags: c_int,
     ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::msync(self.window.g2h(at), len.into(), flags) }
+        unsafe { host::msync(self.window().g2h(at), len.into(), flags) }
     }
 
     /// The 4-argument `mremap` of the guest range `[old, old + max(old_len, new_len))`.
@@ -195,7 +206,7 @@ impl Emulator {
         flags: c_int,
     ) -> Result<HostAddr, Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::mremap(self.window.g2h(old), old_len, new_len, flags) }
+        unsafe { host::mremap(self.window().g2h(old), old_len, new_len, flags) }
     }
 
     /// The 5-argument `mremap` from `[old, old + old_len)` to `[new, new + new_len)`.
@@ -207,7 +218,7 @@ impl Emulator {
         flags: c_ulong,
         new: GuestAddr,
     ) -> Result<HostAddr, Errno> {
-        let (old, new) = (self.window.g2h(old), self.window.g2h(new));
+        let (old, new) = (self.window().g2h(old), self.window().g2h(new));
         // SAFETY: two guest ranges through the window: guest memory (see above).
         unsafe { host::mremap_to(old, old_len, new_len, flags, new) }
     }
@@ -222,12 +233,12 @@ impl Emulator {
         offset: u64,
     ) -> Result<(), Errno> {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::pread_full(fd, self.window.g2h(at), len, offset as i64) }
+        unsafe { host::pread_full(fd, self.window().g2h(at), len, offset as i64) }
     }
 
     /// Zeroes the guest range `[at, at + len)`, which is mapped writable.
     pub(crate) fn zero(&self, at: GuestAddr, len: u64) {
         // SAFETY: a guest range through the window: guest memory (see above).
-        unsafe { host::zero(self.window.g2h(at), len) }
+        unsafe { host::zero(self.window().g2h(at), len) }
     }
 }

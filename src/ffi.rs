@@ -251,19 +251,28 @@ pub extern "C" fn mmap_find_vma(start: abi_ulong, size: abi_ulong) -> abi_ulong 
     })
 }
 
+// On x86-64 Linux `mmap_lock`, `mmap_unlock` and `mmap_fork_start` are naked functions of
+// the lock module (their thread-local count uses the initial-exec model); the definitions
+// below are the same functions for the other hosts.
+#[cfg(all(target_arch = "x86_64", target_os = "linux", not(miri)))]
+pub use crate::lock::{mmap_fork_start, mmap_lock, mmap_unlock};
+
 /// Takes the mmap lock (recursive per thread).
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux", not(miri))))]
 #[no_mangle]
 pub extern "C" fn mmap_lock() {
     lock::lock()
 }
 
 /// Releases one level of the mmap lock.
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux", not(miri))))]
 #[no_mangle]
 pub extern "C" fn mmap_unlock() {
     lock::unlock()
 }
 
 /// Called before `fork()`: takes the mmap lock; aborts when the calling thread holds it.
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux", not(miri))))]
 #[no_mangle]
 pub extern "C" fn mmap_fork_start() {
     lock::fork_start()

@@ -684,7 +684,7 @@ pub fn reset() -> Result<(), InitError> {
     let _guard = crate::lock::Guard::new();
     storage::clear();
     let emu = crate::emulator::Emulator::current();
-    let window = emu.window;
+    let window = emu.window();
     let mut result = Ok(());
     if window.reserved_va != 0 {
         // SAFETY: the guest window, emptied for the next run: guest memory.
@@ -702,7 +702,7 @@ pub fn reset() -> Result<(), InitError> {
         }
     } else {
         let ps = TARGET_PAGE_SIZE as u64;
-        let host_mask = !(emu.pages.size.max(1) - 1);
+        let host_mask = !(emu.pages().size.max(1) - 1);
         for (first, end, _) in table().clone().ranges() {
             let start = first.saturating_mul(ps) & host_mask;
             let stop = end.saturating_mul(ps).saturating_add(!host_mask) & host_mask;
@@ -748,7 +748,7 @@ pub fn page_table() -> PageTable {
 
 /// The guest window: `(guest_base, reserved_va)`.
 pub fn window() -> (u64, u64) {
-    let w = crate::emulator::Emulator::current().window;
+    let w = crate::emulator::Emulator::current().window();
     (w.guest_base, w.reserved_va)
 }
 

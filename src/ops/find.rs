@@ -48,7 +48,7 @@ pub(crate) fn search(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Optio
     let start = search_start(emu, start);
     // No size, a size that wraps when host-page aligned (2.3 then searches for 0 bytes),
     // or one that exceeds the guest space: no room anywhere (2.3 returned an address).
-    let (pages, limit) = (emu.pages, emu.window.end_limit());
+    let (pages, limit) = (emu.pages(), emu.window().end_limit());
     if size == 0 || pages.align(size as u64) > limit || pages.align_len(size) == 0 {
         return None;
     }
@@ -64,20 +64,20 @@ pub(crate) fn search_start(emu: &Emulator, hint: GuestAddr) -> GuestAddr {
     if hint.raw() == 0 {
         next_start()
     } else {
-        emu.pages.start_of(hint)
+        emu.pages().start_of(hint)
     }
 }
 
 /// The lowest address a search may return: the host page holding `mmap_min_addr` rounded
 /// up, and never page 0.
 pub(crate) fn floor(emu: &Emulator) -> u64 {
-    emu.pages.align(emu.mmap_min_addr.max(1))
+    emu.pages().align(emu.mmap_min_addr().max(1))
 }
 
 /// Whether a host mapping `[p, p + size)` lies where the search may return it: inside the
 /// guest space as this library bounds it (so its end never wraps), not below [`floor`].
 fn inside(emu: &Emulator, p: HostAddr, size: abi_ulong) -> bool {
-    let win = emu.window;
+    let win = emu.window();
     let last = HostAddr(p.0.wrapping_add(size as u64).wrapping_sub(1));
     win.h2g_valid(p)
         && win.h2g_valid(last)
@@ -90,8 +90,8 @@ fn inside(emu: &Emulator, p: HostAddr, size: abi_ulong) -> bool {
 /// page; with `-p 65536` on a 4 KiB host that lets a mapping start inside a host page,
 /// whose other parts later unmaps and fragments take for the guest's.
 pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<GuestAddr> {
-    let addr = emu.window.h2g_nocheck(p);
-    (inside(emu, p, size) && emu.pages.offset_in(addr.raw()) == 0).then_some(addr)
+    let addr = emu.window().h2g_nocheck(p);
+    (inside(emu, p, size) && emu.pages().offset_in(addr.raw()) == 0).then_some(addr)
 }
 
 /// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
@@ -109,9 +109,9 @@ fn first_used_page(emu: &Emulator, mut page: u64, to: u64) -> Option<u64> {
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
-    let (pages, size) = (emu.pages, size as u64);
+    let (pages, size) = (emu.pages(), size as u64);
     (size <= emu.reserved_va()).then_some(())?;
-    let top = emu.window.end_limit() & pages.mask;
+    let top = emu.window().end_limit() & pages.mask;
     let bottom = floor(emu).saturating_add(size);
     // A hint near the top of a 64-bit space: the window ends at the top.
     let mut end = start.wide().saturating_add(size).min(top) & pages.mask;
@@ -146,7 +146,7 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<
         let ptr = emu.mmap(addr, size, libc::PROT_NONE, flags, -1, 0).ok()?;
         // Count how often in a row the kernel returns the same address.
         repeat = if prev == Some(ptr) { repeat + 1 } else { 0 };
-        let guest = emu.window.h2g_nocheck(ptr);
+        let guest = emu.window().h2g_nocheck(ptr);
         addr = match window_ok(emu, ptr, size) {
             Some(addr) => {
                 let moves = start == next_start() && addr.wide() >= TASK_UNMAPPED_BASE;
@@ -159,9 +159,9 @@ fn find_by_probing(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<
             None if !inside(emu, ptr, size) => GuestAddr(0),
             // Inside the guest space but not aligned to a host page.
             // Assume the kernel gave the first free area: retry at the next host page.
-            None if repeat == 0 => emu.pages.align_guest(guest),
+            None if repeat == 0 => emu.pages().align_guest(guest),
             // The kernel may allocate from the top instead: retry aligned down.
-            None if repeat == 1 => emu.pages.start_of(guest),
+            None if repeat == 1 => emu.pages().start_of(guest),
             // Start over in low memory.
             None if repeat == 2 => GuestAddr(0),
             // This unaligned block must be the last one.

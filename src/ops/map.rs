@@ -114,7 +114,7 @@ impl Request {
 pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcome<GuestAddr> {
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    let (pages, win) = (emu.pages, emu.window);
+    let (pages, win) = (emu.pages(), emu.window());
     let (prot, flags, fd, offset) = (req.prot, req.flags, req.fd, req.offset);
     // The checks, in the order of Linux's own (the arch's mmap, ksys_mmap_pgoff, do_mmap,
     // __get_unmapped_area), so that a call failing several of them gets Linux's errno. All
@@ -185,14 +185,14 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, mut req: Request) -> Outcom
 /// A non-fixed mapping at or near `at`: the search for free guest space, then the mapping
 /// there.
 fn map_anywhere(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) -> Outcome<GuestAddr> {
-    let pages = emu.pages;
+    let pages = emu.pages();
     let host_offset = narrow(req.offset as u64 & pages.mask);
     // From the host page holding `offset` to the end of the guest's range.
     let file_len = (len as u64).checked_add((req.offset - host_offset) as u64);
     let host_len = file_len
         .and_then(|l| l.checked_add(pages.size - 1))
         .map(|l| l & pages.mask)
-        .filter(|&h| emu.window.contains(GuestAddr(0), h));
+        .filter(|&h| emu.window().contains(GuestAddr(0), h));
     let (Some(file_len), Some(host_len)) = (file_len, host_len) else {
         return err(ENOMEM);
     };
@@ -249,7 +249,7 @@ fn place_at_hint(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) ->
 /// A fixed mapping: fragments at either end, whole host pages in the middle, or the read
 /// fallback for an offset not congruent to the address.
 fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
-    let pages = emu.pages;
+    let pages = emu.pages();
     let anonymous = req.anonymous();
     let end = start.add(len);
     let (real_start, real_end) = (pages.start_of(start), pages.align_guest(end));
@@ -348,7 +348,7 @@ fn map_fragment(
     req: Request,
     file_pos: u64,
 ) -> Outcome<()> {
-    let (pages, prot, anonymous) = (emu.pages, req.prot, req.anonymous());
+    let (pages, prot, anonymous) = (emu.pages(), req.prot, req.anonymous());
     let real_end = real_start.add(pages.size_abi());
     // A shared writable file fragment could not be kept in sync with the file.
     ensure(!req.shared_writable_file(), EINVAL)?;
@@ -414,7 +414,7 @@ fn map_fragment(
 /// the file (a fixed mapping's fragments are not). Pages wholly past end of file keep
 /// faulting, as on Linux.
 fn back_end_of_file(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
-    let (pages, end, fixed) = (emu.pages, start.add(len), req.flags & MAP_FIXED != 0);
+    let (pages, end, fixed) = (emu.pages(), start.add(len), req.flags & MAP_FIXED != 0);
     let (hs, first, last) = (pages.size_abi(), pages.start_of(start), pages.start_of(end));
     let head = fixed && start > first;
     let tail = fixed && pages.align_guest(end) > end;

@@ -65,7 +65,7 @@ pub(crate) fn flags_between(emu: &Emulator, from: GuestAddr, to: GuestAddr) -> c
 // Always inlined: fewer instructions per call on the benches (callgrind).
 #[inline(always)]
 fn host_edges(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> HostEdges {
-    let pages = emu.pages;
+    let pages = emu.pages();
     let (real_start, real_end) = (pages.start_of(start), pages.align_guest(end));
     let head = (start > real_start).then(|| flags_between(emu, real_start, start));
     let tail = (end < real_end).then(|| flags_between(emu, end, real_end));
@@ -89,10 +89,10 @@ type HostEdges = (GuestAddr, GuestAddr, Option<c_int>, Option<c_int>);
 fn releasable(emu: &Emulator, start: GuestAddr, end: GuestAddr) -> Option<(GuestAddr, u64)> {
     let (mut lo, mut hi, head, tail) = host_edges(emu, start, end);
     if head.is_some_and(|others| others != 0) {
-        lo = lo.add(emu.pages.size_abi());
+        lo = lo.add(emu.pages().size_abi());
     }
     if tail.is_some_and(|others| others != 0) {
-        hi = hi.sub(emu.pages.size_abi());
+        hi = hi.sub(emu.pages().size_abi());
     }
     (lo < hi).then(|| (lo, hi.distance_from(lo) as u64))
 }
@@ -115,13 +115,13 @@ pub(crate) fn c_status(outcome: Outcome<()>) -> c_int {
 /// fragment `mprotect`s: a refusal leaves the host page as it was. Only with host pages
 /// larger than target pages (the fragment model); otherwise nothing to do.
 fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
-    if emu.pages.size <= crate::config::TARGET_PAGE_SIZE as u64 {
+    if emu.pages().size <= crate::config::TARGET_PAGE_SIZE as u64 {
         return;
     }
     for page in host_pages.map(|p| GuestAddr(narrow(p))) {
-        let flags = flags_between(emu, page, page.add(emu.pages.size_abi()));
+        let flags = flags_between(emu, page, page.add(emu.pages().size_abi()));
         if flags & crate::config::PAGE_VALID != 0 {
-            let _ = emu.mprotect(page, emu.pages.size, flags & crate::config::PAGE_BITS);
+            let _ = emu.mprotect(page, emu.pages().size, flags & crate::config::PAGE_BITS);
         }
     }
 }
@@ -132,9 +132,9 @@ fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
 // Always inlined: fewer instructions per call on the benches (callgrind).
 #[inline(always)]
 pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
-    if end > start {
-        let first = emu.pages.start_of(start).wide();
-        let last = emu.pages.start_of(end.sub(1)).wide();
+    if end > start && emu.pages().size > crate::config::TARGET_PAGE_SIZE as u64 {
+        let first = emu.pages().start_of(start).wide();
+        let last = emu.pages().start_of(end.sub(1)).wide();
         let edges = [first, last].into_iter().take(1 + (last != first) as usize);
         narrow_host_pages(emu, edges);
     }
@@ -143,7 +143,7 @@ pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: Gue
 /// Gives every host page holding a byte of the guest range `[from, to)` the union of its
 /// guest pages' protections.
 pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
-    narrow_host_pages(emu, pages_touching(from, to, emu.pages.size));
+    narrow_host_pages(emu, pages_touching(from, to, emu.pages().size));
 }
 
 /// What the unit tests of the guest calls share: a standalone guest (the emulator side of
@@ -197,14 +197,14 @@ pub(crate) mod testing {
 
     /// The guest bytes `[at, at + len)`, which are mapped readable.
     pub fn read(emu: &Emulator, at: GuestAddr, len: abi_ulong) -> Vec<u8> {
-        let p = emu.window.g2h(at).0 as *const u8;
+        let p = emu.window().g2h(at).0 as *const u8;
         // SAFETY: the test mapped the range readable; nothing else changes it meanwhile.
         unsafe { std::slice::from_raw_parts(p, len as usize) }.to_vec()
     }
 
     /// The host protection (`rwx` letters) of the guest address `at`, from /proc/self/maps.
     pub fn host_prot(emu: &Emulator, at: GuestAddr) -> String {
-        let addr = emu.window.g2h(at).0;
+        let addr = emu.window().g2h(at).0;
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         let line = maps.lines().find(|l| {
             let (lo, hi) = l.split_once(' ').unwrap().0.split_once('-').unwrap();

@@ -3,9 +3,9 @@
 use std::os::raw::c_int;
 
 use super::{ensure, ensure_neg, host_edges, Outcome};
-use crate::config::{abi_ulong, PAGE_BITS, PAGE_EXEC, PAGE_VALID};
+use crate::config::{abi_ulong, PAGE_BITS, PAGE_EXEC, PAGE_VALID, TARGET_PAGE_SIZE};
 use crate::emulator::Emulator;
-use crate::guest::{target_page_align, target_pages_touching, GuestAddr};
+use crate::guest::{target_page_align, GuestAddr};
 use crate::lock;
 
 /// The protection bits Linux's `mprotect` accepts: R/W/X, `PROT_SEM`, and the stack-growth
@@ -35,20 +35,21 @@ pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
     // -1 with errno, as the host's refusal of unmapped memory came in the original.
-    ensure(emu.window.contains(start, len as u64), libc::ENOMEM)?;
+    ensure(emu.window().contains(start, len as u64), libc::ENOMEM)?;
     // Linux walks the mappings from `start` and changes each one until it meets a hole:
     // the pages before the first unmapped page take the new protection, then the call
     // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
     // A hole at `start` changes nothing.
-    let (mut lost_exec, mut end) = (false, full_end);
-    for page in target_pages_touching(start.wide(), start.wide() + len as u64) {
-        let flags = emu.page_flags(GuestAddr(page as abi_ulong));
+    let (mut seen, mut end) = (0, start);
+    while end != full_end {
+        let flags = emu.page_flags(end);
         if flags & PAGE_VALID == 0 {
-            end = GuestAddr(page as abi_ulong);
             break;
         }
-        lost_exec |= flags & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
+        seen |= flags;
+        end = end.add(TARGET_PAGE_SIZE);
     }
+    let lost_exec = seen & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
     if end != start {
         protect_mapped(&emu, start, end, prot, lost_exec)?;
     }
@@ -66,7 +67,7 @@ pub(crate) fn protect_mapped(
     lost_exec: bool,
 ) -> Outcome<()> {
     let (mut host_start, mut host_end, head, tail) = host_edges(emu, start, end);
-    let (size, size_abi) = (emu.pages.size, emu.pages.size_abi());
+    let (size, size_abi) = (emu.pages().size, emu.pages().size_abi());
     if let Some(others) = head {
         // The host page containing `start` keeps the protections of the guest pages below.
         emu.mprotect(host_start, size, (prot | others) & PAGE_BITS)?;

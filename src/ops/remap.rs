@@ -53,7 +53,7 @@ pub(crate) fn mremap(
     let (old_len, new_len) = lens.ok_or(Errno(libc::EINVAL))?;
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    let win = emu.window;
+    let win = emu.window();
     // Linux checks the new range of a fixed move first (EINVAL), then the old one (EFAULT).
     if fixed {
         // In 128 bits: neither end may wrap, whatever the inputs.
@@ -92,7 +92,7 @@ pub(crate) fn mremap(
         let moved = emu.mremap_to(old_addr, old_len, new_len, flags | FIXED, found.addr);
         if moved.is_err() && emu.reserved_va() == 0 {
             // The old mapping is untouched; drop the search's host reservation.
-            let _ = emu.munmap(found.addr, emu.pages.align(new_len));
+            let _ = emu.munmap(found.addr, emu.pages().align(new_len));
         }
         moved.inspect(|_| _ = found.commit())?
     } else {
@@ -121,7 +121,7 @@ pub(crate) fn mremap(
     // remedy is a new mapping there, asked for again after a refusal; should the host keep
     // refusing (it is out of memory or of mappings), the hole stays and the move, which
     // has happened, is still reported.
-    let big_host_pages = emu.pages.size > emu.pages.real_size;
+    let big_host_pages = emu.pages().size > emu.pages().real_size;
     let reserved = emu.reserved_va() != 0;
     // (Under `reserved_va` only after a move: a shrink in place is filled already.)
     if let Some((lo, len)) = freed.filter(|_| if reserved { moved } else { big_host_pages }) {
@@ -167,7 +167,7 @@ fn resize_in_place(
     new_len: u64,
     flags: c_ulong,
 ) -> Outcome<HostAddr> {
-    let (win, pages) = (emu.window, emu.pages);
+    let (win, pages) = (emu.window(), emu.pages());
     let reserved = emu.reserved_va() != 0;
     let remap = |len: u64| emu.mremap(old_addr, old_len, len, flags as c_int);
     if new_len == old_len {
@@ -374,7 +374,7 @@ mod tests {
         assert_eq!(mmap(BASE, len, Request::new(rw, anon, -1, 0)), Ok(BASE));
         emu.zero(BASE, len as u64);
         // A mark in the first page.
-        let p = emu.window.g2h(BASE).0 as *mut u8;
+        let p = emu.window().g2h(BASE).0 as *mut u8;
         // SAFETY: the guest page mapped writable just above.
         unsafe { *p = 0x5a };
         // Growing a mapping with the next pages in use moves it.

@@ -33,12 +33,12 @@ pub(crate) fn msync(start: GuestAddr, len: abi_ulong, flags: c_int) -> Outcome<(
     // 2.3 takes no lock here; the page flags are read under it, as everywhere else.
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    ensure(emu.window.contains(start, len as u64), libc::ENOMEM)?;
+    ensure(emu.window().contains(start, len as u64), libc::ENOMEM)?;
     let unmapped = target_pages_touching(start.wide(), end.wide())
         .any(|p| emu.page_flags(GuestAddr(p as abi_ulong)) & PAGE_VALID == 0);
     // As the host's own refusal came in the original: -1 with errno.
     ensure(!unmapped, libc::ENOMEM)?;
-    let host_start = emu.pages.start_of(start);
+    let host_start = emu.pages().start_of(start);
     Ok(emu.msync(host_start, end.distance_from(host_start), flags)?)
 }
 

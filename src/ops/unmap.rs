@@ -19,7 +19,7 @@ pub(crate) fn munmap(start: GuestAddr, len: abi_ulong) -> Outcome<()> {
     ensure_neg(len != 0, libc::EINVAL)?;
     let _lock = lock::Guard::new();
     let emu = Emulator::current();
-    ensure_neg(emu.window.contains(start, len as u64), libc::EINVAL)?;
+    ensure_neg(emu.window().contains(start, len as u64), libc::EINVAL)?;
     release(&emu, start, len)
 }
 
@@ -119,7 +119,7 @@ mod tests {
         let rw = libc::PROT_READ | libc::PROT_WRITE;
         assert_eq!(mmap(BASE, 2 * PS, Request::new(rw, anon, -1, 0)), Ok(BASE));
         emu.zero(BASE, 2 * PS as u64);
-        let p = emu.window.g2h(BASE).0 as *mut u8;
+        let p = emu.window().g2h(BASE).0 as *mut u8;
         // SAFETY: the guest page mapped writable just above.
         unsafe { *p = 7 };
         assert_eq!(munmap(BASE.add(PS), PS), Ok(()));
