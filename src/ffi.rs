@@ -2,15 +2,13 @@
 //!
 //! This layer only converts arguments and results. C conventions come out exactly as the
 //! original's: -1 with `errno` set, or a literal negative errno where the original returns
-//! one. No panic unwinds into C: every guest call runs inside a panic boundary
-//! (`boundary`) that names the export in the panic message and never lets a panic cross
-//! into C; the library is built with `panic = "abort"`, so the process then aborts, as a
-//! failed assertion in QEMU would. The lock functions cannot panic (their own failures
-//! abort through `fatal` with a message) and run without that bookkeeping.
+//! one. No panic unwinds into C: the library is built with `panic = "abort"`, so a panic
+//! aborts the process with its message and source location, as a failed assertion in QEMU
+//! would; every guest call also runs inside a panic boundary (`boundary`) that stops an
+//! unwinding build (the test harness) at the C boundary. The lock functions cannot panic
+//! (their own failures abort through `fatal` with a message).
 
-use std::cell::Cell;
 use std::os::raw::{c_int, c_ulong};
-use std::sync::Once;
 
 use crate::config::{abi_long, abi_ulong};
 use crate::emulator::Emulator;
@@ -18,12 +16,9 @@ use crate::guest::GuestAddr;
 use crate::ops::{self, c_status, Failure, Outcome};
 use crate::{fatal, lock};
 
-/// The exports that run inside `boundary`, by number: what a thread records on entry is
-/// one byte, not the name.
+/// The exports that run inside `boundary`.
 #[derive(Clone, Copy)]
-#[repr(u8)]
 enum Export {
-    None,
     Mprotect,
     Mmap,
     Munmap,
@@ -35,7 +30,6 @@ enum Export {
 impl Export {
     fn name(self) -> &'static str {
         match self {
-            Export::None => "",
             Export::Mprotect => "target_mprotect",
             Export::Mmap => "target_mmap",
             Export::Munmap => "target_munmap",
@@ -46,50 +40,14 @@ impl Export {
     }
 }
 
-thread_local! {
-    /// The export running on this thread, for the panic message.
-    static CURRENT_EXPORT: Cell<Export> = const { Cell::new(Export::None) };
-}
-
-/// Installs, once, a panic hook that names the export a panic happened in, then defers to
-/// the previous hook. With `panic = "abort"` the process then aborts, like a failed QEMU
-/// assertion; in a build that unwinds, `boundary` stops the unwinding at the C boundary.
-fn install_panic_hook() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let export = CURRENT_EXPORT.with(Cell::get).name();
-            if !export.is_empty() {
-                eprintln!("qemu-user-mmap: internal error in {export}: {info}");
-            }
-            previous(info);
-        }));
-    });
-}
-
-/// The hook is installed when the program (or the shared library) is loaded, so that no
-/// export pays for the check: the library's one object file carries this constructor
-/// (`codegen-units = 1` with LTO), and the linker keeps every `.init_array` entry.
-#[used]
-#[link_section = ".init_array"]
-static INSTALL_PANIC_HOOK: extern "C" fn() = {
-    extern "C" fn install() {
-        install_panic_hook();
-    }
-    install
-};
-
-/// Runs one export; a panic inside is an internal error and aborts the process, with a
-/// message naming the export. The export is recorded as one byte per call; the previous
-/// value comes back afterwards, for an export called from a signal handler that
-/// interrupted another.
+/// Runs one export. A panic inside is an internal error: with `panic = "abort"` (the
+/// library's profiles) the process aborts with the panic message and its source location,
+/// like a failed QEMU assertion; in a build that unwinds (the test harness), the unwinding
+/// stops here and the process aborts with a message naming the export. Nothing is recorded
+/// per call: the boundary costs no instruction on the way through.
 #[inline(always)]
 fn boundary<T>(export: Export, f: impl FnOnce() -> T) -> T {
-    let outer = CURRENT_EXPORT.replace(export);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CURRENT_EXPORT.set(outer);
-    match result {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(_) => panicked(export.name()),
     }

@@ -77,10 +77,13 @@ def run_json(cmd, timeout=300, env=None):
 
 # ---- callgrind -------------------------------------------------------------
 def parse_callgrind(path):
-    """Exclusive Ir per (object, file of the function, function) from a callgrind out file."""
+    """Exclusive Ir per (object, file of the function, function, source file of the line)
+    from a callgrind out file. The last is the file the instruction's line is in: for code
+    inlined from another file (a Rust helper, core's iterators) that file, not the
+    function's."""
     names = {"ob": {}, "fl": {}, "fn": {}}
     alias = {"cob": "ob", "cfl": "fl", "cfi": "fl", "cfn": "fn", "fi": "fl", "fe": "fl"}
-    cur = {"ob": "", "fl": "", "fn": ""}
+    cur = {"ob": "", "fl": "", "fn": "", "src": ""}
     fn_home = {}
     cost = {}
     skip_next = False
@@ -100,6 +103,8 @@ def parse_callgrind(path):
                     cur[kind] = name
                     if kind == "fn":
                         fn_home.setdefault(name, (cur["ob"], cur["fl"]))
+                if kind in ("fl", "fi", "fe"):
+                    cur["src"] = name
                 continue
             if line.startswith("calls="):
                 skip_next = True
@@ -113,9 +118,24 @@ def parse_callgrind(path):
             if len(parts) < 2:
                 continue
             ob, fl = fn_home.get(cur["fn"], (cur["ob"], cur["fl"]))
-            key = (ob, fl, cur["fn"])
+            key = (ob, fl, cur["fn"], cur["src"])
             cost[key] = cost.get(key, 0) + int(parts[1])
     return cost
+
+
+def source_of(path):
+    """A short name for the source file of a cost line: the path inside this repository's
+    src/ for the library's own files, `core`/`std`/... for the Rust library's (by the last
+    two components), `(no line)` where the debug information has none."""
+    if not path or path in ("???", "?"):
+        return "(no line)"
+    mine = os.path.join(REPO, "src") + os.sep
+    if path.startswith(mine):
+        return path[len(mine):]
+    m = re.search(r"/library/(core|std|alloc)/src/(.*)$", path)
+    if m:
+        return "%s::%s" % (m.group(1), m.group(2))
+    return os.path.basename(path)
 
 
 HARNESS_FILES = {"bench.c", "replay.c", "count.c", "emu.c"}
@@ -143,18 +163,21 @@ def callgrind(impl, target, name, ops=None):
     res = run_json(cmd, timeout=900, env=env)
     cost = parse_callgrind(out)
     buckets = {"own": 0, "harness": 0, "libc": 0}
-    top = {}
-    for (ob, fl, fn), c in cost.items():
+    top, files = {}, {}
+    for (ob, fl, fn, src), c in cost.items():
         k = classify(ob, fl, fn)
         buckets[k] += c
         if k == "own":
             top[fn] = top.get(fn, 0) + c
+            files[source_of(src)] = files.get(source_of(src), 0) + c
     n = max(res["ops"], 1)
     return {
         "ops": res["ops"],
         "own_ir": buckets["own"], "emu_ir": buckets["harness"], "libc_ir": buckets["libc"],
         "own_ir_per_op": buckets["own"] / n,
+        "incl_ir_per_op": sum(buckets.values()) / n,
         "top_own": [(fn, c / n) for fn, c in sorted(top.items(), key=lambda kv: -kv[1])[:6]],
+        "own_by_file": [(f, c / n) for f, c in sorted(files.items(), key=lambda kv: -kv[1])],
     }
 
 
@@ -347,6 +370,9 @@ def aggregate(plan, impls, runs, cg):
                 d["own_ir_per_op"] = c["own_ir_per_op"]
                 d["own_ir_fit"] = bool(c.get("fit"))
                 d["top_own"] = c.get("top_own", [])
+                if "incl_ir_per_op" in c:
+                    d["incl_ir_per_op"] = c["incl_ir_per_op"]
+                    d["own_by_file"] = c.get("own_by_file", [])
             row["impl"][impl] = d
         results.append(row)
     # exact counts for a time-boxed original: the per-byte loop of mmap.c:729-731 calls
@@ -509,13 +535,15 @@ def render(out):
              "running the two back to back [interquartile range of those ratios]. Counts are exact, per operation, from a fixed verification "
              "pass. `pgf`/`psf`: page_get_flags/page_set_flags calls. Ir: callgrind "
              "instructions executed in the library's own code (not the emulator's page table, "
-             "not libc) per operation. Same results: the checksum of every return value and "
-             "errno of the verification pass is equal.")
+             "not libc) per operation; Ir incl.: all instructions of the operation (the library, "
+             "the emulator's page table and libc's system call wrappers, measured the same way "
+             "for both; the benchmark's loop is included on both sides). Same results: the "
+             "checksum of every return value and errno of the verification pass is equal.")
     L.append("")
     L.append("| config | workload | operation | time ours | time original | ratio ours/orig "
              "| host syscalls ours | host syscalls original | pgf ours | pgf orig | psf ours "
-             "| psf orig | Ir ours | Ir orig | same results |")
-    L.append("|" + "---|" * 15)
+             "| psf orig | Ir ours | Ir orig | Ir incl. ours | Ir incl. orig | same results |")
+    L.append("|" + "---|" * 17)
     for row in results:
         us = row["impl"].get("ours")
         og = row["impl"].get("oracle")
@@ -524,7 +552,7 @@ def render(out):
             same = "n/a (box)"
         if any(d and d.get("counts_stable") is False for d in (us, og)):
             same += " (counts differed between rounds!)"
-        L.append("| %s | %s | %s | %s %s | %s %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s%s | %s |" % (
+        L.append("| %s | %s | %s | %s %s | %s %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s%s | %s | %s | %s |" % (
             CONFIG[row["target"]] + (", 64 KiB host pages" if "_64k" in row["workload"] else ""),
             row["workload"], unit_of(row["workload"]),
             time_cell(us), spread(us), time_cell(og), spread(og),
@@ -537,6 +565,8 @@ def render(out):
             fmt_n(us.get("own_ir_per_op")) if us else "-",
             fmt_n(og.get("own_ir_per_op")) if og else "-",
             " (fit)" if og and og.get("own_ir_fit") else "",
+            fmt_n(us.get("incl_ir_per_op")) if us and us.get("incl_ir_per_op") else "-",
+            fmt_n(og.get("incl_ir_per_op")) if og and og.get("incl_ir_per_op") else "-",
             same))
     L.append("")
     L.append("### Targets")
@@ -558,7 +588,40 @@ def render(out):
         top = "; ".join("%s %s" % (short(fn), fmt_n(c)) for fn, c in us["top_own"][:4])
         L.append("| %s | %s | %s | %s |" % (row["workload"], fmt_n(us.get("own_ir_per_op")),
                                            fmt_n(og.get("own_ir_per_op")), top))
+    over = [row for row in results if ir_over(row)]
+    if over:
+        L.append("")
+        L.append("### The workloads above the original's own instructions: where ours go, by source file")
+        L.append("")
+        L.append("Own instructions per operation of every workload whose count is above the "
+                 "original's, by the source file of each instruction (callgrind's line "
+                 "information, which names the file of inlined code: `core::`/`std::` files are "
+                 "the Rust library's code inlined into ours, such as iterators, comparisons and "
+                 "the thread-local access). Read with \"Why the misses\" below.")
+        L.append("")
+        L.append("| workload | Ir ours | Ir orig | excess | page_get_flags calls ours / orig "
+                 "| by source file (Ir per operation) |")
+        L.append("|---|---|---|---|---|---|")
+        for row in over:
+            us, og = row["impl"]["ours"], row["impl"]["oracle"]
+            files = us.get("own_by_file", [])
+            shown = [(f, c) for f, c in files if c >= 1][:8]
+            rest = sum(c for f, c in files) - sum(c for f, c in shown)
+            cells = "; ".join("`%s` %s" % (f, fmt_n(c)) for f, c in shown)
+            if rest >= 0.5:
+                cells += "; other %s" % fmt_n(rest)
+            L.append("| %s | %s | %s | %s | %s / %s | %s |" % (
+                row["workload"], fmt_n(us["own_ir_per_op"]), fmt_n(og["own_ir_per_op"]),
+                fmt_n(us["own_ir_per_op"] - og["own_ir_per_op"]),
+                fmt_n(us["pgf_per_op"]), fmt_n(og["pgf_per_op"]), cells))
     return "\n".join(L)
+
+
+def ir_over(row, key="own_ir_per_op"):
+    """Whether ours executes more instructions per operation than the original (both
+    measured)."""
+    us, og = row["impl"].get("ours") or {}, row["impl"].get("oracle") or {}
+    return us.get(key) is not None and og.get(key) is not None and us[key] > og[key]
 
 
 def short(fn):
@@ -657,6 +720,32 @@ def targets(results):
         vo = sum(x for k, x in og["sys_detail"].items() if k.startswith("mmap."))
         line("file-backed non-fixed map: one host syscall fewer than the original",
              "%s vs %s per map" % (fmt_n(v), fmt_n(vo)), v <= vo - 1, "%s extra" % fmt_n(v - (vo - 1)))
+    us, og = find(results, "x86_64", "lock_uncontended")
+    if us and us.get("own_ir_per_op") is not None:
+        v = us["own_ir_per_op"]
+        line("mmap_lock + mmap_unlock uncontended: ≤ 13 own instructions",
+             "%s vs %s" % (fmt_n(v), fmt_n(og.get("own_ir_per_op")) if og else "-"), v <= 13,
+             "%s instructions too many" % fmt_n(v - 13))
+    for key, what in (("own_ir_per_op", "own"), ("incl_ir_per_op", "inclusive")):
+        measured = [r for r in results if (r["impl"].get("ours") or {}).get(key) is not None
+                    and (r["impl"].get("oracle") or {}).get(key) is not None]
+        if not measured:
+            continue
+        over = [r for r in measured if ir_over(r, key)]
+        line("every workload: %s instructions per operation ≤ the original's" % what,
+             "%d of %d workloads above" % (len(over), len(measured)), not over,
+             "; ".join("%s %s vs %s (%s×)" % (
+                 r["workload"], fmt_n(r["impl"]["ours"][key]), fmt_n(r["impl"]["oracle"][key]),
+                 fmt_ratio(r["impl"]["ours"][key] / r["impl"]["oracle"][key])) for r in over))
+    same_rows = [r for r in results if r["impl"].get("ours") and r["impl"].get("oracle")
+                 and not r["impl"]["oracle"].get("timeout")
+                 and r["impl"]["ours"]["checksum"] == r["impl"]["oracle"]["checksum"]]
+    more = [r for r in same_rows
+            if r["impl"]["ours"]["pgf_per_op"] > r["impl"]["oracle"]["pgf_per_op"] + 1]
+    line("page_get_flags per operation ≤ the original's + 1 (every workload with the same "
+         "results)", "%d of %d workloads above" % (len(more), len(same_rows)), not more,
+         "; ".join("%s %s vs %s" % (r["workload"], fmt_n(r["impl"]["ours"]["pgf_per_op"]),
+                                    fmt_n(r["impl"]["oracle"]["pgf_per_op"])) for r in more))
     slow = []
     n = 0
     for row in results:
