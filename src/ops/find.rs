@@ -94,18 +94,6 @@ pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<
     (inside(emu, p, size) && emu.pages().offset_in(addr.raw()) == 0).then_some(addr)
 }
 
-/// The first target page of `[from, to)` (`from` target-page aligned) that is in use.
-#[inline]
-fn first_used_page(emu: &Emulator, mut page: u64, to: u64) -> Option<u64> {
-    while page < to {
-        if emu.page_flags_at(page as target_ulong) != 0 {
-            return Some(page);
-        }
-        page += TARGET_PAGE_SIZE as u64;
-    }
-    None
-}
-
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
@@ -123,11 +111,17 @@ fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Fo
             (end, looped) = (top, true);
             continue;
         }
-        let candidate = end - size;
-        match first_used_page(emu, candidate, end) {
-            // No window holding that page fits: continue below its host page.
-            Some(used) => end = used & pages.mask,
-            None => {
+        // `end >= bottom >= size`: the window is at least one page, checked from its
+        // lowest page up; a used page sends the search below its host page.
+        let candidate = end.wrapping_sub(size);
+        let mut page = candidate;
+        loop {
+            if emu.page_flags_at(page as target_ulong) != 0 {
+                end = page & pages.mask;
+                break;
+            }
+            page += TARGET_PAGE_SIZE as u64;
+            if page >= end {
                 let addr = GuestAddr(candidate as abi_ulong);
                 let next = (start == next_start()).then_some(addr);
                 return Some(Found { addr, next });

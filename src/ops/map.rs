@@ -248,7 +248,23 @@ fn place_at_hint(emu: &Emulator, at: GuestAddr, len: abi_ulong, req: Request) ->
 
 /// A fixed mapping: fragments at either end, whole host pages in the middle, or the read
 /// fallback for an offset not congruent to the address.
+#[inline(always)]
 fn map_fixed(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
+    let pages = emu.pages();
+    let whole = pages.offset_in(start.raw()) == 0 && pages.offset_in(len) == 0;
+    if whole && (req.anonymous() || pages.offset_in(req.offset) == 0) {
+        // Whole host pages and a file offset congruent to the address (the everyday
+        // case): one host call, which validates everything before changing anything, as
+        // the general path below does for such a range.
+        emu.mmap(start, len, req.prot, req.flags, req.fd, req.pos(0))?;
+        return Ok(());
+    }
+    map_pieces(emu, start, len, req)
+}
+
+/// [`map_fixed`] of a range with fragments or an offset to read in.
+#[inline(never)]
+fn map_pieces(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<()> {
     let pages = emu.pages();
     let anonymous = req.anonymous();
     let end = start.add(len);

@@ -40,15 +40,16 @@ pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome
     // the pages before the first unmapped page take the new protection, then the call
     // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
     // A hole at `start` changes nothing.
-    let (mut seen, mut end) = (0, start);
-    while end != full_end {
-        let flags = emu.page_flags(end);
+    let (mut seen, mut mapped) = (0, 0);
+    while mapped < len {
+        let flags = emu.page_flags(start.add(mapped));
         if flags & PAGE_VALID == 0 {
             break;
         }
         seen |= flags;
-        end = end.add(TARGET_PAGE_SIZE);
+        mapped += TARGET_PAGE_SIZE;
     }
+    let end = start.add(mapped);
     let lost_exec = seen & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
     if end != start {
         protect_mapped(&emu, start, end, prot, lost_exec)?;

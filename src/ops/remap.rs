@@ -18,7 +18,7 @@ use crate::config::{
     abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, PAGE_WRITE_ORG, TARGET_PAGE_SIZE,
 };
 use crate::emulator::Emulator;
-use crate::guest::{narrow, target_pages_touching, GuestAddr, HostAddr};
+use crate::guest::{narrow, GuestAddr, HostAddr};
 use crate::lock;
 
 const MAYMOVE: c_ulong = libc::MREMAP_MAYMOVE as c_ulong;
@@ -197,9 +197,11 @@ fn resize_in_place(
     let mut tail = None;
     if reserved || pages.size > TARGET_PAGE_SIZE as u64 {
         // One lookup per page (2.3 made one per byte).
-        let used =
-            target_pages_touching(from, to).any(|p| emu.page_flags(GuestAddr(narrow(p))) != 0);
-        ensure(!used, libc::ENOMEM)?;
+        let mut page = from & !(TARGET_PAGE_SIZE as u64 - 1);
+        while page < to {
+            ensure(emu.page_flags(GuestAddr(narrow(page))) == 0, libc::ENOMEM)?;
+            page += TARGET_PAGE_SIZE as u64;
+        }
         // The rest of the host page holding the old end, or (reserved) the whole tail.
         let cap = if reserved { !0 } else { pages.align(from) };
         let lo = from.next_multiple_of(pages.real_size);
@@ -272,8 +274,8 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
     }
     // The run being read: its start and its pages' flags (equal flags, equal protection).
     let (mut before, mut start) = (Vec::new(), 0);
-    let ps = TARGET_PAGE_SIZE as u64;
-    for off in (ps..len).step_by(ps as usize) {
+    let mut off = TARGET_PAGE_SIZE as u64;
+    while off < len {
         let f = emu.page_flags(old.add(off as abi_ulong));
         if f != flags {
             if f & PAGE_VALID == 0 {
@@ -284,6 +286,7 @@ fn protection_runs(emu: &Emulator, old: GuestAddr, len: u64) -> Option<ProtRuns>
             }
             flags = f;
         }
+        off += TARGET_PAGE_SIZE as u64;
     }
     let last = (start, len, prot_of(flags));
     Some(ProtRuns { before, last })
