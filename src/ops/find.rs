@@ -78,9 +78,9 @@ pub(crate) fn floor(emu: &Emulator) -> u64 {
 /// guest space as this library bounds it (so its end never wraps), not below [`floor`].
 fn inside(emu: &Emulator, p: HostAddr, size: abi_ulong) -> bool {
     let win = emu.window();
-    let last = HostAddr(p.0.wrapping_add(size as u64).wrapping_sub(1));
+    // A valid start makes `h2g_nocheck` exact, and `contains` then bounds the last byte
+    // by the guest space too.
     win.h2g_valid(p)
-        && win.h2g_valid(last)
         && win.contains(win.h2g_nocheck(p), size as u64)
         && win.h2g_nocheck(p).wide() >= floor(emu)
 }

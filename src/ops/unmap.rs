@@ -43,7 +43,19 @@ pub(crate) fn release(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Outco
 /// the guest then sees its munmap fail (Linux's munmap can fail with ENOMEM too) with the
 /// memory still mapped, which is consistent, where releasing the flags over memory that
 /// stayed mapped, or leaving a hole in the reservation, would not be.
+#[inline(always)]
 pub(crate) fn release_host(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Result<(), Errno> {
+    let pages = emu.pages();
+    if emu.reserved_va() == 0 && pages.offset_in(start.raw() | len) == 0 && len != 0 {
+        // Whole host pages, all released (the everyday case).
+        return retried(|| emu.munmap(start, len));
+    }
+    release_host_pieces(emu, start, len)
+}
+
+/// [`release_host`] of a range with partial host pages at its ends, or under `reserved_va`.
+#[inline(never)]
+fn release_host_pieces(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> Result<(), Errno> {
     match releasable(emu, start, start.add(len)) {
         None => Ok(()),
         Some((at, len)) if emu.reserved_va() != 0 => replace_with_reservation(emu, at, len),
