@@ -211,7 +211,8 @@ pub extern "C" fn mmap_find_vma(start: abi_ulong, size: abi_ulong) -> abi_ulong 
 
 // On x86-64 Linux `mmap_lock`, `mmap_unlock` and `mmap_fork_start` are naked functions of
 // the lock module (their thread-local count uses the initial-exec model); the definitions
-// below are the same functions for the other hosts.
+// below are the same functions for the other hosts, and the source of their declarations
+// in the generated header (cbindgen reads this file).
 #[cfg(all(target_arch = "x86_64", target_os = "linux", not(miri)))]
 pub use crate::lock::{mmap_fork_start, mmap_lock, mmap_unlock};
 

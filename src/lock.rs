@@ -69,8 +69,8 @@ extern "C" fn lock_for_fork() {
 //
 // On x86-64 Linux the count is a thread-local of the initial-exec model, kept as the
 // negated depth (0: not held), and the three functions that read it are naked functions
-// (assembly only; Rust 1.88, the crate's `rust-version`): `sub $1` borrows exactly when the depth was 0, and `add $1` gives 0 exactly when
-// the last level goes. Rust's thread-locals use the general- or local-dynamic model in a
+// (assembly only; Rust 1.88, the crate's `rust-version`): `sub $1` borrows exactly when
+// the depth was 0, and `add $1` gives 0 exactly when the last level goes. Rust's thread-locals use the general- or local-dynamic model in a
 // static library, which costs a call (relaxed by the linker to a load of the thread pointer)
 // and a stack frame around it; here the lock and unlock of an uncontended pair are five
 // instructions each besides the pthread calls (docs/BENCHMARKS.md). The initial-exec

@@ -169,7 +169,8 @@ def callgrind(impl, target, name, ops=None):
         buckets[k] += c
         if k == "own":
             top[fn] = top.get(fn, 0) + c
-            files[source_of(src)] = files.get(source_of(src), 0) + c
+            f = source_of(src)
+            files[f] = files.get(f, 0) + c
     n = max(res["ops"], 1)
     return {
         "ops": res["ops"],

@@ -112,12 +112,10 @@ pub(crate) fn c_status(outcome: Outcome<()>) -> c_int {
 /// Gives each host page in `host_pages` the union of its guest pages' protections when it
 /// holds a guest page (one whose pages are all `PROT_NONE` becomes `PROT_NONE`); one
 /// without guest pages was released and is left alone. Best effort, as the original's
-/// fragment `mprotect`s: a refusal leaves the host page as it was. Only with host pages
-/// larger than target pages (the fragment model); otherwise nothing to do.
+/// fragment `mprotect`s: a refusal leaves the host page as it was. Only for host pages
+/// larger than target pages (the fragment model; otherwise nothing is to do): the callers
+/// check that before computing the host pages.
 fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
-    if emu.pages().size <= crate::config::TARGET_PAGE_SIZE as u64 {
-        return;
-    }
     for page in host_pages.map(|p| GuestAddr(narrow(p))) {
         let flags = flags_between(emu, page, page.add(emu.pages().size_abi()));
         if flags & crate::config::PAGE_VALID != 0 {
@@ -132,7 +130,7 @@ fn narrow_host_pages(emu: &Emulator, host_pages: impl Iterator<Item = u64>) {
 // Always inlined: fewer instructions per call on the benches (callgrind).
 #[inline(always)]
 pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: GuestAddr) {
-    if end > start && emu.pages().size > crate::config::TARGET_PAGE_SIZE as u64 {
+    if end > start && fragment_model(emu) {
         let first = emu.pages().start_of(start).wide();
         let last = emu.pages().start_of(end.sub(1)).wide();
         let edges = [first, last].into_iter().take(1 + (last != first) as usize);
@@ -143,7 +141,15 @@ pub(crate) fn tighten_edge_host_pages(emu: &Emulator, start: GuestAddr, end: Gue
 /// Gives every host page holding a byte of the guest range `[from, to)` the union of its
 /// guest pages' protections.
 pub(crate) fn set_union_protection(emu: &Emulator, from: u64, to: u64) {
-    narrow_host_pages(emu, pages_touching(from, to, emu.pages().size));
+    if fragment_model(emu) {
+        narrow_host_pages(emu, pages_touching(from, to, emu.pages().size));
+    }
+}
+
+/// Whether a host page holds several target pages (`-p 65536`): only then can a host page's
+/// protection differ from the union of its guest pages'.
+pub(crate) fn fragment_model(emu: &Emulator) -> bool {
+    emu.pages().size > crate::config::TARGET_PAGE_SIZE as u64
 }
 
 /// What the unit tests of the guest calls share: a standalone guest (the emulator side of

@@ -13,7 +13,8 @@ use std::os::raw::{c_int, c_ulong};
 use super::find::search;
 use super::unmap::{release_host, replace_with_reservation, reserve_exactly};
 use super::Failure::Errno;
-use super::{ensure, flags_between, set_union_protection, tighten_edge_host_pages, Outcome};
+use super::{ensure, flags_between, fragment_model, set_union_protection};
+use super::{tighten_edge_host_pages, Outcome};
 use crate::config::{
     abi_ulong, PAGE_BITS, PAGE_VALID, PAGE_WRITE, PAGE_WRITE_ORG, TARGET_PAGE_SIZE,
 };
@@ -195,7 +196,7 @@ fn resize_in_place(
     // of a guest mapping. With 8 KiB target pages on 4 KiB hosts the host page is the
     // target page and the host decides, as on Linux.)
     let mut tail = None;
-    if reserved || pages.size > TARGET_PAGE_SIZE as u64 {
+    if reserved || fragment_model(emu) {
         // One lookup per page (2.3 made one per byte).
         let mut page = from & !(TARGET_PAGE_SIZE as u64 - 1);
         while page < to {
