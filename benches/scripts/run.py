@@ -77,17 +77,28 @@ def run_json(cmd, timeout=300, env=None):
 
 # ---- callgrind -------------------------------------------------------------
 def parse_callgrind(path):
-    """Exclusive Ir per (object, file of the function, function, source file of the line)
-    from a callgrind out file. The last is the file the instruction's line is in: for code
-    inlined from another file (a Rust helper, core's iterators) that file, not the
-    function's."""
+    """Exclusive Ir per (object, file of the function, function, source file of the line,
+    line, instruction address) from a callgrind out file written with --dump-instr=yes.
+    The source file is the one the instruction's line is in: for code inlined from another
+    file (a Rust helper, core's iterators) that file, not the function's."""
     names = {"ob": {}, "fl": {}, "fn": {}}
     alias = {"cob": "ob", "cfl": "fl", "cfi": "fl", "cfn": "fn", "fi": "fl", "fe": "fl"}
     cur = {"ob": "", "fl": "", "fn": "", "src": ""}
     fn_home = {}
     cost = {}
     skip_next = False
+    positions = ["line"]
+    last = {"instr": 0, "line": 0}
     rx = re.compile(r"^(ob|fl|fn|cob|cfl|cfi|cfn|fi|fe)=(?:\((\d+)\))?\s*(.*)$")
+
+    def position(kind, text):
+        # absolute (hex for addresses), relative (+N/-N) or unchanged (*)
+        if text == "*":
+            return last[kind]
+        if text[0] in "+-":
+            return last[kind] + int(text)
+        return int(text, 16) if text.startswith("0x") else int(text)
+
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
@@ -106,20 +117,26 @@ def parse_callgrind(path):
                 if kind in ("fl", "fi", "fe"):
                     cur["src"] = name
                 continue
+            if line.startswith("positions:"):
+                positions = line.split()[1:]
+                continue
             if line.startswith("calls="):
                 skip_next = True
                 continue
             if not line or not (line[0].isdigit() or line[0] in "+-*"):
                 continue
-            if skip_next:
+            parts = line.split()
+            if len(parts) < len(positions) + 1:
+                continue
+            pos = {}
+            for kind, text in zip(positions, parts):
+                pos[kind] = last[kind] = position(kind, text)
+            if skip_next:       # the cost of a call, inclusive of the callee
                 skip_next = False
                 continue
-            parts = line.split()
-            if len(parts) < 2:
-                continue
             ob, fl = fn_home.get(cur["fn"], (cur["ob"], cur["fl"]))
-            key = (ob, fl, cur["fn"], cur["src"])
-            cost[key] = cost.get(key, 0) + int(parts[1])
+            key = (ob, fl, cur["fn"], cur["src"], pos.get("line", 0), pos.get("instr", 0))
+            cost[key] = cost.get(key, 0) + int(parts[len(positions)])
     return cost
 
 
@@ -152,33 +169,162 @@ def classify(ob, fl, fn):
     return "own"
 
 
+# ---- where the instructions go: kinds ----------------------------------------
+# Each own instruction executed is put in one kind: lock and walk by its source line (their
+# calls and global loads included), else the first of the others that fits:
+#   lock     the mmap lock (mmap_lock/mmap_unlock and the code of src/lock.rs; in the
+#            original its mmap_lock/mmap_unlock, inlined into the exports);
+#   frame    calls and stack frames: call, ret, push, pop, leave, a stack-pointer adjustment,
+#            a tail jump to another function;
+#   global   the address of a global: a load from the GOT or a rip-relative lea of data (the
+#            library is position-independent, so each read of an emulator global is such a
+#            load and then the load of the value; the original's non-PIC code loads the value
+#            directly; a lea of its own data, such as the mutex, counts here on both sides);
+#   walk     page flags lookups: the source functions in WALK_FNS (ours: the loops and the
+#            lookup itself) and the lines of the original that call page_get_flags, with the
+#            header of their loop;
+#   checks   a check made before anything changes: a source line calling `ensure`, or a
+#            source function in CHECK_FNS (ours); in the original an `if (` line whose next
+#            line sets errno or returns a negative errno, and that line;
+#   rest     everything else: the operation itself (host ranges, host calls' arguments, page
+#            flags, the search, the bookkeeping of each implementation).
+KINDS = ["lock", "frame", "global", "walk", "checks", "rest"]
+WALK_FNS = {"mapped_prefix", "protection_runs", "flags_between", "page_flags", "page_flags_at"}
+CHECK_FNS = {"ensure", "ensure_neg", "check_descriptor", "check_mappable", "mmap_end_limit",
+             "contains", "end_limit", "h2g_valid", "h2g"}
+DATA_SECTIONS = {".data", ".bss", ".got", ".got.plt", ".data.rel.ro", ".tdata", ".tbss"}
+_DISASM = {}
+_SOURCE = {}
+
+
+def disassembly(path):
+    """{address: (mnemonic, operands, section of the rip-relative target or None)} of an
+    x86-64 binary, from objdump."""
+    if path in _DISASM:
+        return _DISASM[path]
+    sections = []
+    for line in subprocess.run(["objdump", "-h", path], stdout=subprocess.PIPE, text=True,
+                               check=True).stdout.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0].isdigit():
+            sections.append((int(f[3], 16), int(f[3], 16) + int(f[2], 16), f[1]))
+    code = {}
+    rx = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*([^#]*?)\s*(?:#\s*([0-9a-f]+)\s*<([^>]*)>)?$")
+    for line in subprocess.run(["objdump", "-d", "--no-show-raw-insn", path],
+                               stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines():
+        m = rx.match(line)
+        if not m:
+            continue
+        target = int(m.group(4), 16) if m.group(4) else None
+        sec = next((n for lo, hi, n in sections if target is not None and lo <= target < hi), None)
+        code[int(m.group(1), 16)] = (m.group(2), m.group(3), sec, m.group(5) or "")
+    _DISASM[path] = code
+    return code
+
+
+def source_lines(path):
+    if path not in _SOURCE:
+        try:
+            with open(path) as f:
+                _SOURCE[path] = f.read().split("\n")
+        except OSError:
+            _SOURCE[path] = []
+    return _SOURCE[path]
+
+
+def enclosing_fn(path, line):
+    """The name of the function whose definition is the last one at or before `line` of a
+    Rust or C source file (functions do not nest in these files), or ''."""
+    rust = path.endswith(".rs")
+    rx = re.compile(r"^\s*(?:pub(?:\([a-z]+\))? )?(?:const )?(?:unsafe )?(?:extern \"C\" )?fn (\w+)" if rust
+                    else r"^[A-Za-z_][\w \*]*?\b(\w+)\s*\([^;]*$")
+    for text in reversed(source_lines(path)[:max(line, 0)]):
+        m = rx.match(text)
+        if m:
+            return m.group(1)
+    return ""
+
+
+def source_kind(src, line):
+    """The kind (lock, walk, checks) a source line gives its instructions, or None."""
+    text = source_lines(src)
+    here = text[line - 1] if 0 < line <= len(text) else ""
+    fn = enclosing_fn(src, line)
+    if src.endswith(".rs"):
+        if src.endswith(os.sep + "lock.rs"):
+            return "lock"
+        if fn in WALK_FNS:
+            return "walk"
+        if fn in CHECK_FNS or "ensure(" in here or "ensure_neg(" in here:
+            return "checks"
+        return None
+    if fn in ("mmap_lock", "mmap_unlock"):
+        return "lock"
+    after = text[line:line + 3]
+    if "page_get_flags(" in here or (here.strip().startswith("for (")
+                                     and any("page_get_flags(" in t for t in after)):
+        return "walk"
+    errno = re.compile(r"errno = E|return -(TARGET_)?E")
+    if errno.search(here) or (here.strip().startswith("if (") and after and errno.search(after[0])):
+        return "checks"
+    return None
+
+
+def kind_of(code, fn, src, line, addr):
+    if fn in ("mmap_lock", "mmap_unlock"):
+        return "lock"
+    path = src if os.path.isabs(src) else os.path.join(BENCHES, src)
+    k = source_kind(path, line) if line else None
+    if k in ("lock", "walk"):
+        return k
+    mnem, ops, sec, sym = code.get(addr, ("", "", None, ""))
+    if mnem in ("call", "ret", "push", "pop", "leave") or (
+            mnem in ("sub", "add") and ops.endswith(",%rsp")) or (
+            mnem == "jmp" and (ops.startswith("*") or (sym and "+" not in sym))):
+        return "frame"
+    if "(%rip)" in ops and (sec in (".got", ".got.plt") or (mnem == "lea" and sec in DATA_SECTIONS)):
+        return "global"
+    return k or "rest"
+
+
 def callgrind(impl, target, name, ops=None):
     out = os.path.join(BUILD, "cg", "%s-%s-%s.out" % (impl, target, name.replace("/", "_")))
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no",
+    cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--dump-instr=yes",
            "--callgrind-out-file=" + out, binary(impl, target), "callgrind", name]
     if ops:
         cmd += ["--ops", str(ops)]
     env = dict(os.environ, LD_BIND_NOW="1")
     res = run_json(cmd, timeout=900, env=env)
     cost = parse_callgrind(out)
+    code = disassembly(binary(impl, target))
     buckets = {"own": 0, "harness": 0, "libc": 0}
-    top, files = {}, {}
-    for (ob, fl, fn, src), c in cost.items():
+    top, files, kinds, checks = {}, {}, dict.fromkeys(KINDS, 0), {}
+    for (ob, fl, fn, src, line, addr), c in cost.items():
         k = classify(ob, fl, fn)
         buckets[k] += c
         if k == "own":
             top[fn] = top.get(fn, 0) + c
             f = source_of(src)
             files[f] = files.get(f, 0) + c
+            kind = kind_of(code, fn, src, line, addr)
+            kinds[kind] += c
+            if kind in ("checks", "rest"):
+                where = (enclosing_fn(src, line) if line else "") or f
+                checks.setdefault(kind, {})
+                checks[kind][where] = checks[kind].get(where, 0) + c
     n = max(res["ops"], 1)
+    per_op = lambda d: [(k, c / n) for k, c in sorted(d.items(), key=lambda kv: -kv[1])]
     return {
         "ops": res["ops"],
         "own_ir": buckets["own"], "emu_ir": buckets["harness"], "libc_ir": buckets["libc"],
         "own_ir_per_op": buckets["own"] / n,
         "incl_ir_per_op": sum(buckets.values()) / n,
-        "top_own": [(fn, c / n) for fn, c in sorted(top.items(), key=lambda kv: -kv[1])[:6]],
-        "own_by_file": [(f, c / n) for f, c in sorted(files.items(), key=lambda kv: -kv[1])],
+        "top_own": per_op(top)[:6],
+        "own_by_file": per_op(files),
+        "own_by_kind": {k: c / n for k, c in kinds.items()},
+        "checks_by_fn": per_op(checks.get("checks", {})),
+        "rest_by_fn": per_op(checks.get("rest", {})),
     }
 
 
@@ -374,6 +520,9 @@ def aggregate(plan, impls, runs, cg):
                 if "incl_ir_per_op" in c:
                     d["incl_ir_per_op"] = c["incl_ir_per_op"]
                     d["own_by_file"] = c.get("own_by_file", [])
+                    d["own_by_kind"] = c.get("own_by_kind", {})
+                    d["checks_by_fn"] = c.get("checks_by_fn", [])
+                    d["rest_by_fn"] = c.get("rest_by_fn", [])
             row["impl"][impl] = d
         results.append(row)
     # exact counts for a time-boxed original: the per-byte loop of mmap.c:729-731 calls
@@ -592,29 +741,41 @@ def render(out):
     over = [row for row in results if ir_over(row)]
     if over:
         L.append("")
-        L.append("### The workloads above the original's own instructions: where ours go, by source file")
+        L.append("### The workloads above the original's own instructions: the excess, instruction by instruction")
         L.append("")
-        L.append("Own instructions per operation of every workload whose count is above the "
-                 "original's, by the source file of each instruction (callgrind's line "
-                 "information, which names the file of inlined code: `core::`/`std::` files are "
-                 "the Rust library's code inlined into ours, such as iterators, comparisons and "
-                 "the thread-local access). Read with \"Why the misses\" below.")
+        L.append("Every own instruction executed (callgrind, per instruction address, with the "
+                 "disassembly and the source line of each) is put in one kind, on both sides "
+                 "(`benches/scripts/run.py`, `KINDS`): **lock** the mmap lock; **walk** page "
+                 "flags lookups (the loops and the lookup call); **frames** calls, returns, "
+                 "pushes, pops and stack adjustments; **globals** loads of a global's address "
+                 "(GOT or rip-relative `lea` of data); **checks** checks made before anything "
+                 "changes (`ensure` and the guest-space and descriptor checks; in the original "
+                 "an `if` that sets errno or returns an error); **rest** the operation itself. "
+                 "Each cell is ours − original = difference, per operation; the differences "
+                 "add up to the excess. The last column itemizes our rest by the source "
+                 "function of each instruction (the Rust library's inlined helpers by file), "
+                 "against the original's rest by function. Read with \"Why the misses\" below.")
         L.append("")
-        L.append("| workload | Ir ours | Ir orig | excess | page_get_flags calls ours / orig "
-                 "| by source file (Ir per operation) |")
-        L.append("|---|---|---|---|---|---|")
+        L.append("| workload | Ir ours − orig = excess | lock | walk | frames | globals | checks "
+                 "| rest | our rest by source function; the original's |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
         for row in over:
             us, og = row["impl"]["ours"], row["impl"]["oracle"]
-            files = us.get("own_by_file", [])
-            shown = [(f, c) for f, c in files if c >= 1][:8]
-            rest = sum(c for f, c in files) - sum(c for f, c in shown)
-            cells = "; ".join("`%s` %s" % (f, fmt_n(c)) for f, c in shown)
-            if rest >= 0.5:
-                cells += "; other %s" % fmt_n(rest)
-            L.append("| %s | %s | %s | %s | %s / %s | %s |" % (
-                row["workload"], fmt_n(us["own_ir_per_op"]), fmt_n(og["own_ir_per_op"]),
-                fmt_n(us["own_ir_per_op"] - og["own_ir_per_op"]),
-                fmt_n(us["pgf_per_op"]), fmt_n(og["pgf_per_op"]), cells))
+            ku, ko = us.get("own_by_kind") or {}, og.get("own_by_kind") or {}
+
+            def cell(a, b):
+                d = a - b
+                return "%s − %s = %s%s" % (fmt_n(a), fmt_n(b), "+" if d >= 0 else "−",
+                                           fmt_n(abs(d)))
+            rest_u = "; ".join("%s %s" % (f if "::" in f or "." in f else "`%s`" % f, fmt_n(c))
+                               for f, c in (us.get("rest_by_fn") or [])[:6] if c >= 0.5)
+            rest_o = "; ".join("`%s` %s" % (f, fmt_n(c))
+                               for f, c in (og.get("rest_by_fn") or [])[:4] if c >= 0.5)
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s; **original:** %s |" % (
+                row["workload"], cell(us["own_ir_per_op"], og["own_ir_per_op"]),
+                *(cell(ku.get(k, 0), ko.get(k, 0))
+                  for k in ("lock", "walk", "frame", "global", "checks", "rest")),
+                rest_u, rest_o))
     return "\n".join(L)
 
 

@@ -20,12 +20,20 @@ pub(crate) fn err<T>(e: c_int) -> Outcome<T> {
 
 /// Fails, as [`err`], unless `ok`.
 pub(crate) fn ensure(ok: bool, e: c_int) -> Outcome<()> {
-    ok.then_some(()).ok_or(Failure::Errno(e))
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::Errno(e))
+    }
 }
 
 /// Fails with the literal negative errno `-e` unless `ok`.
 pub(crate) fn ensure_neg(ok: bool, e: c_int) -> Outcome<()> {
-    ok.then_some(()).ok_or(Failure::Negative(e))
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::Negative(e))
+    }
 }
 
 /// How a guest call failed, in the original's two conventions.

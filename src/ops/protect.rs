@@ -40,6 +40,21 @@ pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome
     // the pages before the first unmapped page take the new protection, then the call
     // fails with ENOMEM (-1 with errno, as the host's own refusal came in the original).
     // A hole at `start` changes nothing.
+    let (mapped, seen) = mapped_prefix(&emu, start, len);
+    let end = start.add(mapped);
+    let lost_exec = seen & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
+    if end != start {
+        protect_mapped(&emu, start, end, prot, lost_exec)?;
+    }
+    ensure(end == full_end, libc::ENOMEM)
+}
+
+/// The length of the mapped start of `[start, start + len)` (`len` whole target pages inside
+/// the guest space), up to the first page without `PAGE_VALID`, and the union of those
+/// pages' flags: one page flags lookup per page.
+// Always inlined: fewer instructions per call on the benches (callgrind).
+#[inline(always)]
+fn mapped_prefix(emu: &Emulator, start: GuestAddr, len: abi_ulong) -> (abi_ulong, c_int) {
     let (mut seen, mut mapped) = (0, 0);
     while mapped < len {
         let flags = emu.page_flags(start.add(mapped));
@@ -49,12 +64,7 @@ pub(crate) fn mprotect(start: GuestAddr, len: abi_ulong, prot: c_int) -> Outcome
         seen |= flags;
         mapped += TARGET_PAGE_SIZE;
     }
-    let end = start.add(mapped);
-    let lost_exec = seen & PAGE_EXEC != 0 && prot & PAGE_EXEC == 0;
-    if end != start {
-        protect_mapped(&emu, start, end, prot, lost_exec)?;
-    }
-    ensure(end == full_end, libc::ENOMEM)
+    (mapped, seen)
 }
 
 /// Gives the mapped guest pages `[start, end)` the protection `prot`: the host pages (one
