@@ -310,7 +310,7 @@ def callgrind(impl, target, name, ops=None):
             kind = kind_of(code, fn, src, line, addr)
             kinds[kind] += c
             if kind in ("checks", "rest"):
-                where = (enclosing_fn(src, line) if line else "") or f
+                where = (enclosing_fn(src, line) or f) if line else f + " (no line)"
                 checks.setdefault(kind, {})
                 checks[kind][where] = checks[kind].get(where, 0) + c
     n = max(res["ops"], 1)
