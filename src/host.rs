@@ -334,9 +334,9 @@ pub unsafe fn zero(addr: HostAddr, len: u64) {
 }
 
 /// The lookup of a mapping's descriptor, the kernel's first check on a file map (before the
-/// length, the range or the flags): `EBADF` unless `fd` is open (an `O_PATH` descriptor
-/// cannot be mapped either).
-pub fn check_descriptor(fd: c_int) -> Result<(), Errno> {
+/// length, the range or the flags): its status flags (`F_GETFL`), or `EBADF` unless `fd` is
+/// open (an `O_PATH` descriptor cannot be mapped either).
+pub fn descriptor_flags(fd: c_int) -> Result<c_int, Errno> {
     // SAFETY: F_GETFL only reads the descriptor's status flags.
     let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if fl == -1 {
@@ -345,7 +345,7 @@ pub fn check_descriptor(fd: c_int) -> Result<(), Errno> {
     if fl & libc::O_PATH != 0 {
         return Err(Errno(libc::EBADF));
     }
-    Ok(())
+    Ok(fl)
 }
 
 /// The largest end (offset + length) of a mapping of `fd` that a 64-bit kernel accepts
@@ -391,16 +391,11 @@ pub fn try_map_file(fd: c_int, prot: c_int, offset: u64, real_page: u64) -> Resu
     unsafe { munmap(p, real_page).or_else(|_| munmap(p, real_page)) }
 }
 
-/// The checks the kernel's `mmap` makes on a file descriptor before it changes anything:
-/// `EBADF` for a bad descriptor, `EACCES` when it is not open for reading, or (for a shared
-/// writable mapping) not for writing too.
-pub fn check_mappable(fd: c_int, prot: c_int, shared: bool) -> Result<(), Errno> {
-    // SAFETY: F_GETFL only reads the descriptor's status flags.
-    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if fl == -1 {
-        return Err(Errno::last());
-    }
-    let mode = fl & libc::O_ACCMODE;
+/// The check the kernel's `mmap` makes on a descriptor's access mode (`fd_flags`, from
+/// [`descriptor_flags`]) before it changes anything: `EACCES` when it is not open for
+/// reading, or (for a shared writable mapping) not for writing too.
+pub fn check_access(fd_flags: c_int, prot: c_int, shared: bool) -> Result<(), Errno> {
+    let mode = fd_flags & libc::O_ACCMODE;
     if mode == libc::O_WRONLY || (shared && prot & libc::PROT_WRITE != 0 && mode != libc::O_RDWR) {
         return Err(Errno(libc::EACCES));
     }

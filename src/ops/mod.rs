@@ -23,7 +23,7 @@ pub(crate) fn ensure(ok: bool, e: c_int) -> Outcome<()> {
     if ok {
         Ok(())
     } else {
-        Err(Failure::Errno(e))
+        err(e)
     }
 }
 

@@ -197,12 +197,7 @@ fn resize_in_place(
     // target page and the host decides, as on Linux.)
     let mut tail = None;
     if reserved || fragment_model(emu) {
-        // One lookup per page (2.3 made one per byte).
-        let mut page = from & !(TARGET_PAGE_SIZE as u64 - 1);
-        while page < to {
-            ensure(emu.page_flags(GuestAddr(narrow(page))) == 0, libc::ENOMEM)?;
-            page += TARGET_PAGE_SIZE as u64;
-        }
+        ensure(range_is_free(emu, from, to), libc::ENOMEM)?;
         // The rest of the host page holding the old end, or (reserved) the whole tail.
         let cap = if reserved { !0 } else { pages.align(from) };
         let lo = from.next_multiple_of(pages.real_size);
@@ -239,6 +234,19 @@ fn resize_in_place(
         set_union_protection(emu, lo, hi);
     }
     Ok(r?)
+}
+
+/// Whether no target page touching `[from, to)` (inside the guest space) has page flags:
+/// one lookup per page (2.3 made one per byte).
+fn range_is_free(emu: &Emulator, from: u64, to: u64) -> bool {
+    let mut page = from & !(TARGET_PAGE_SIZE as u64 - 1);
+    while page < to {
+        if emu.page_flags(GuestAddr(narrow(page))) != 0 {
+            return false;
+        }
+        page += TARGET_PAGE_SIZE as u64;
+    }
+    true
 }
 
 /// The protection a page of the old range gives the page it moves to: its own, with the
