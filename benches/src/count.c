@@ -3,11 +3,11 @@
  *
  * The benchmark is linked with
  *   -Wl,--wrap=mmap,--wrap=munmap,--wrap=mprotect,--wrap=mremap,--wrap=msync,
- *          --wrap=pread,--wrap=fstat,--wrap=syscall
+ *          --wrap=pread,--wrap=fstat,--wrap=fcntl,--wrap=syscall
  * so every reference to these libc functions from the objects being linked
  * (the original's mmap.o, or every object of libqemu_user_mmap.a) goes
  * through the wrappers below, which count the call and forward it.  These
- * eight functions are everything either implementation imports from libc
+ * nine functions are everything either implementation imports from libc
  * that enters the kernel, apart from pthread_mutex_lock/unlock (which only
  * enter the kernel, as futex, under contention).  Calls glibc makes
  * internally (malloc's own mmap, ...) use internal aliases and are not
@@ -38,6 +38,7 @@ void *__real_mremap(void *old, size_t old_len, size_t new_len, int flags, ...);
 int __real_msync(void *addr, size_t len, int flags);
 ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
 int __real_fstat(int fd, struct stat *st);
+int __real_fcntl(int fd, int cmd, ...);
 long __real_syscall(long n, ...);
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -90,6 +91,18 @@ int __wrap_fstat(int fd, struct stat *st)
     return __real_fstat(fd, st);
 }
 
+/* The library asks only F_GETFL, whose argument is ignored; any argument is passed on. */
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    long arg;
+    va_start(ap, cmd);
+    arg = va_arg(ap, long);
+    va_end(ap);
+    bench_sys[bench_api][BSYS_FCNTL]++;
+    return __real_fcntl(fd, cmd, arg);
+}
+
 long __wrap_syscall(long n, ...)
 {
     va_list ap;
@@ -108,5 +121,5 @@ const char *const bench_api_names[BAPI_N] = {
     "other", "mmap", "munmap", "mprotect", "mremap", "msync", "find_vma", "lock"
 };
 const char *const bench_sys_names[BSYS_N] = {
-    "mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "other"
+    "mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "fcntl", "other"
 };

@@ -9,7 +9,7 @@ enum bench_api {
 
 enum bench_sys {
     BSYS_MMAP, BSYS_MUNMAP, BSYS_MPROTECT, BSYS_MREMAP, BSYS_MSYNC, BSYS_PREAD,
-    BSYS_FSTAT, BSYS_OTHER, BSYS_N
+    BSYS_FSTAT, BSYS_FCNTL, BSYS_OTHER, BSYS_N
 };
 
 /* bench_sys[api][sys]: calls of host function `sys` made while the harness
