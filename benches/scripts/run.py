@@ -304,18 +304,19 @@ def resolve(src):
     return src if os.path.isabs(src) else os.path.join(BENCHES, src)
 
 
-def where_of(src, line):
+def where_of(fn, src, line):
     """Where an instruction comes from, for the itemized kinds: `module::function` for the
-    library's sources (`map::mmap`, `host::mmap`), the function for the original's, and
-    file:line for the Rust library's own code inlined into ours."""
-    short = source_of(src)
+    library's sources (`map::mmap`, `host::mmap`), the function for the original's,
+    file:line for the Rust library's own code inlined into ours, and for an instruction
+    without a source line the function the compiler put it in."""
+    name = source_of(src)
     if not line:
-        return short + " (no line)"
+        return "%s, no line" % short(fn).strip("`")
     fn = enclosing_fn(resolve(src), line)
     if not fn:
-        return "%s:%d" % (short, line)
-    if short.endswith(".rs") and "::" not in short:
-        return "%s::%s" % (os.path.basename(short)[:-3], fn)
+        return "%s:%d" % (name, line)
+    if name.endswith(".rs") and "::" not in name:
+        return "%s::%s" % (os.path.basename(name)[:-3], fn)
     return fn
 
 
@@ -357,7 +358,7 @@ def callgrind(impl, target, name, ops=None):
             unknown += c if addr not in code else 0
             kind = kind_of(code, fn, src, line, addr)
             kinds[kind] += c
-            where = where_of(src, line)
+            where = where_of(fn, src, line)
             items.setdefault(kind, {})
             items[kind][where] = items[kind].get(where, 0) + c
     n = max(res["ops"], 1)
