@@ -97,7 +97,20 @@ pub(crate) fn window_ok(emu: &Emulator, p: HostAddr, size: abi_ulong) -> Option<
 /// The search inside the reserved guest space: the highest free window at or below
 /// `start + size` (capped at the top of the space), then once more from the top.
 fn find_reserved(emu: &Emulator, start: GuestAddr, size: abi_ulong) -> Option<Found> {
-    let (pages, size) = (emu.pages(), size as u64);
+    // A window of one page gets its own copy of the walk, where the size is a constant:
+    // 8 instructions per page instead of 13 (callgrind, search_rva S = 1).
+    match size as u64 == TARGET_PAGE_SIZE as u64 {
+        true => scan_reserved(emu, start, TARGET_PAGE_SIZE as u64),
+        false => scan_reserved(emu, start, size as u64),
+    }
+}
+
+/// [`find_reserved`]'s walk: windows from the highest down, each checked from its lowest
+/// page up; a used page sends the search below its host page.
+// Always inlined: two copies, each with the fewest instructions per page (callgrind).
+#[inline(always)]
+fn scan_reserved(emu: &Emulator, start: GuestAddr, size: u64) -> Option<Found> {
+    let pages = emu.pages();
     (size <= emu.reserved_va()).then_some(())?;
     let top = emu.window().end_limit() & pages.mask;
     let bottom = floor(emu).saturating_add(size);
