@@ -75,6 +75,16 @@ impl Request {
         self.flags & MAP_ANONYMOUS != 0
     }
 
+    /// `MAP_FIXED_NOREPLACE`: fixed, and failing over mapped pages.
+    fn noreplace(self) -> bool {
+        self.flags & MAP_FIXED_NOREPLACE != 0
+    }
+
+    /// A fixed mapping: `MAP_FIXED` or `MAP_FIXED_NOREPLACE`.
+    fn fixed(self) -> bool {
+        self.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0
+    }
+
     /// Whether the mapping type is shared (`MAP_SHARED` or `MAP_SHARED_VALIDATE`).
     fn shared(self) -> bool {
         let sharing = self.flags & MAP_TYPE;
@@ -137,7 +147,7 @@ pub(crate) fn mmap(start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<Gu
 // descriptor to look at.
 #[inline(always)]
 fn map_file(emu: &Emulator, start: GuestAddr, len: abi_ulong, req: Request) -> Outcome<GuestAddr> {
-    let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let fixed = req.fixed();
     let fd_flags = match fixed {
         true => Some(host::descriptor_flags(req.fd)?),
         false => None,
@@ -165,10 +175,8 @@ fn map_checked(
     fd_flags: Option<c_int>,
 ) -> Outcome<GuestAddr> {
     let pages = emu.pages();
-    let (prot, flags, offset) = (req.prot, req.flags, req.offset);
-    let anonymous = req.anonymous();
-    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
-    let fixed = flags & MAP_FIXED != 0 || noreplace;
+    let (prot, offset) = (req.prot, req.offset);
+    let (anonymous, noreplace, fixed) = (req.anonymous(), req.noreplace(), req.fixed());
     let len = check(emu, start, len, req, fd_flags)?;
     // The host sees MAP_FIXED; NOREPLACE only where the host range can be free (without a
     // reservation, where it also keeps the guest off the emulator's own memory).
@@ -212,13 +220,12 @@ fn check(
     let len = target_page_align(len);
     // The length wrapped when aligned, or exceeds the guest space.
     ensure(len != 0 && win.contains(GuestAddr(0), len as u64), ENOMEM)?;
-    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
-    if flags & MAP_FIXED != 0 || noreplace {
+    if req.fixed() {
         // The range first, then the alignment of its start.
         ensure(win.contains(start, len as u64), ENOMEM)?;
         ensure(start.is_target_page_aligned(), EINVAL)?;
         ensure(
-            !noreplace || flags_between(emu, start, start.add(len)) == 0,
+            !req.noreplace() || flags_between(emu, start, start.add(len)) == 0,
             EEXIST,
         )?;
     }

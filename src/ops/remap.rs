@@ -238,6 +238,8 @@ fn resize_in_place(
 
 /// Whether no target page touching `[from, to)` (inside the guest space) has page flags:
 /// one lookup per page (2.3 made one per byte).
+// A loop of its own rather than `target_pages_touching(..).all(..)`: 2 instructions per
+// page fewer (callgrind, mremap_grow_rva), and a used page ends it, unlike `flags_between`.
 fn range_is_free(emu: &Emulator, from: u64, to: u64) -> bool {
     let mut page = from & !(TARGET_PAGE_SIZE as u64 - 1);
     while page < to {
