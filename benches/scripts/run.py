@@ -13,6 +13,7 @@ Environment: BENCH_ROUNDS, BENCH_REPS, BENCH_JOBS (callgrind parallelism) overri
 """
 import concurrent.futures
 import datetime
+import functools
 import json
 import os
 import platform
@@ -241,6 +242,7 @@ def source_lines(path):
     return _SOURCE[path]
 
 
+@functools.lru_cache(maxsize=None)
 def enclosing_fn(path, line):
     """The name of the function whose definition is the last one at or before `line` of a
     Rust or C source file (functions do not nest in these files), or ''."""
@@ -834,10 +836,10 @@ def excess_tables(over):
     L.append("")
 
     def items(d, kind, n=6):
-        got = [(w, c) for w, c in (d.get("own_kind_items") or {}).get(kind, []) if c >= 0.5]
-        text = ", ".join("`%s` %s" % (w, fmt_n(c)) for w, c in got[:n])
-        rest = sum(c for w, c in (d.get("own_kind_items") or {}).get(kind, [])) - \
-            sum(c for w, c in got[:n])
+        every = (d.get("own_kind_items") or {}).get(kind, [])
+        shown = [(w, c) for w, c in every if c >= 0.5][:n]
+        text = ", ".join("`%s` %s" % (w, fmt_n(c)) for w, c in shown)
+        rest = sum(c for w, c in every) - sum(c for w, c in shown)
         return (text + (", other %s" % fmt_n(rest) if rest >= 0.5 else "")) or "none"
     for row in over:
         us, og = row["impl"]["ours"], row["impl"]["oracle"]
