@@ -102,7 +102,8 @@ pub unsafe extern "C" fn target_mprotect(start: abi_ulong, len: abi_ulong, prot:
 /// largest file position (`EOVERFLOW`), the mapping type (`EINVAL`, `EOPNOTSUPP`), the
 /// descriptor's access mode (`EACCES`); last the emulator's own refusal of a shared
 /// writable file map it would have to copy by hand (`EINVAL`). A refused call changes
-/// nothing.
+/// nothing, but for `mmap_next_start`: a non-fixed file map that the host refuses with a
+/// good descriptor (`EACCES`, `ENODEV`) leaves it where its search put it, as 2.3 does.
 ///
 /// # Safety
 /// The call replaces, unmaps, re-protects or writes host memory of the guest space (at
